@@ -1,0 +1,1 @@
+"""Adapters: the ports implemented on PostgreSQL and in memory."""

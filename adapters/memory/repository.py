@@ -1,0 +1,80 @@
+"""A task collection in a dict, with the same semantics as the PostgreSQL one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from domain.listing import SortField, TaskOrder, TaskQuery
+from domain.task import Task, TaskStats
+
+TaskKey = tuple[str, UUID]
+
+
+def _sort_key(order: TaskOrder, value: Any, task_id: UUID) -> tuple[Any, ...]:
+    if order.field is SortField.DUE_AT:
+        # Tasks without a due date come last in both directions.
+        missing = value is None
+        return (missing if not order.descending else not missing, value, task_id)
+    return (value, task_id)
+
+
+class InMemoryTaskRepository:
+    """Works on the unit of work's private copy; tasks go in and out as copies."""
+
+    def __init__(self, tasks: dict[TaskKey, Task]) -> None:
+        self._tasks = tasks
+
+    async def add(self, task: Task) -> None:
+        self._tasks[(task.user_id, task.id)] = task.copy()
+
+    async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
+        task = self._tasks.get((owner, task_id))
+        return None if task is None else task.copy()
+
+    async def update(self, task: Task, expected_version: int) -> bool:
+        stored = self._tasks.get((task.user_id, task.id))
+        if stored is None or stored.version != expected_version:
+            return False
+        self._tasks[(task.user_id, task.id)] = task.copy()
+        return True
+
+    async def remove(self, owner: str, task_id: UUID) -> bool:
+        return self._tasks.pop((owner, task_id), None) is not None
+
+    async def remove_completed(self, owner: str) -> int:
+        doomed = [key for key, t in self._tasks.items() if key[0] == owner and t.completed]
+        for key in doomed:
+            del self._tasks[key]
+        return len(doomed)
+
+    def _owned(self, owner: str) -> list[Task]:
+        return [t for (o, _), t in self._tasks.items() if o == owner]
+
+    async def list(self, owner: str, query: TaskQuery) -> list[Task]:
+        order = query.order
+        tasks = [t for t in self._owned(owner) if query.filter.matches(t)]
+        keyed = [(_sort_key(order, order.value_of(t), t.id), t) for t in tasks]
+        if query.after is not None:
+            start = _sort_key(order, query.after.value, query.after.id)
+            keyed = [(k, t) for k, t in keyed if (k < start if order.descending else k > start)]
+        keyed.sort(key=lambda kt: kt[0], reverse=order.descending)
+        return [t.copy() for _, t in keyed[: query.limit]]
+
+    async def count(self, owner: str) -> int:
+        return len(self._owned(owner))
+
+    async def lock_owner(self, owner: str) -> None:
+        # The unit of work already holds the store's lock for its whole life.
+        return None
+
+    async def stats(self, owner: str, now: datetime) -> TaskStats:
+        tasks = self._owned(owner)
+        completed = sum(t.completed for t in tasks)
+        return TaskStats(
+            total=len(tasks),
+            completed=completed,
+            pending=len(tasks) - completed,
+            overdue=sum(t.is_overdue(now) for t in tasks),
+        )

@@ -1,0 +1,82 @@
+"""An in-memory unit of work with real commit and rollback."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Self
+
+from adapters.memory.repository import InMemoryTaskRepository, TaskKey
+from domain.task import Task
+
+
+class InMemoryStore:
+    """The committed state, shared by every unit of work of one process."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[TaskKey, Task] = {}
+        # One unit of work at a time: the in-memory store's stand-in for row locks.
+        self.lock = asyncio.Lock()
+
+
+class InMemoryUnitOfWork:
+    """Works on a private copy of the store; `commit()` publishes it, anything else drops it."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._working: dict[TaskKey, Task] = {}
+        self.tasks = InMemoryTaskRepository(self._working)
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        # A shallow copy suffices: stored tasks are never mutated in place, only replaced.
+        self._working = dict(self._store.tasks)
+        self.tasks = InMemoryTaskRepository(self._working)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = {}
+        self._store.lock.release()
+
+    async def commit(self) -> None:
+        self._store.tasks = dict(self._working)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        self._working.clear()
+        self._working.update(self._store.tasks)
+
+
+class InMemoryUnitOfWorkFactory:
+    """Makes units of work over one store."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store or InMemoryStore()
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.store)
+
+
+class InMemoryStorage:
+    """The in-memory side of the service's life: nothing to start, always ready."""
+
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ready(self) -> bool:
+        return True
+
+    def unit_of_work_factory(self) -> InMemoryUnitOfWorkFactory:
+        return InMemoryUnitOfWorkFactory(self.store)

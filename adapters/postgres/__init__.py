@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: SQLAlchemy 2.0 Core on asyncpg."""

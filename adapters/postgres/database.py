@@ -1,0 +1,155 @@
+"""Engine construction, schema migrations and readiness for one PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adapters.postgres.embedded import EmbeddedPostgres
+from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from alembic import command
+
+ALEMBIC_DIR: Final = Path(__file__).resolve().parents[2] / "alembic"
+# Two-argument advisory lock key ("taskapi", "migrate"), apart from the per-owner locks.
+_MIGRATION_LOCK: Final = (0x7461736B, 0x6D696772)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """Per-process pool limits; (size + overflow) x workers must stay under max_connections."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 5.0
+    recycle_seconds: int = 1800
+    connect_timeout_seconds: float = 5.0
+    statement_timeout_seconds: float = 10.0
+
+
+def async_url(url: str) -> URL:
+    """Any PostgreSQL URL (`postgresql://`, `postgres://`, Neon's) as an asyncpg URL."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    query = dict(parsed.query)
+    # libpq spellings that asyncpg does not take.
+    sslmode = query.pop("sslmode", None)
+    query.pop("channel_binding", None)
+    if sslmode is not None and "ssl" not in query:
+        query["ssl"] = sslmode
+    return parsed.set(drivername="postgresql+asyncpg", query=query)
+
+
+def create_engine(url: str, pool: PoolSettings | None = None, **overrides: Any) -> AsyncEngine:
+    """One engine (one pool) per process."""
+    pool = pool or PoolSettings()
+    options: dict[str, Any] = {
+        "pool_size": pool.size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.timeout_seconds,
+        "pool_recycle": pool.recycle_seconds,
+        "pool_pre_ping": True,
+        "connect_args": {
+            "timeout": pool.connect_timeout_seconds,
+            "command_timeout": pool.statement_timeout_seconds,
+            "server_settings": {"application_name": "taskapi"},
+        },
+    }
+    options.update(overrides)
+    return create_async_engine(async_url(url), **options)
+
+
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    connection.execute(sa.select(sa.func.pg_advisory_lock(*_MIGRATION_LOCK)))
+    try:
+        command.upgrade(alembic_config(connection), "head")
+        connection.commit()
+    finally:
+        connection.execute(sa.select(sa.func.pg_advisory_unlock(*_MIGRATION_LOCK)))
+        connection.commit()
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Apply pending migrations; instances starting together take turns on an advisory lock."""
+    async with engine.connect() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(connection: AsyncConnection) -> str | None:
+    return await connection.run_sync(_current_revision)
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """The database answers and its schema is at the newest migration."""
+    async with engine.connect() as connection:
+        return await current_revision(connection) == head_revision()
+
+
+class PostgresStorage:
+    """The PostgreSQL side of the service's life: server (maybe embedded), engine, migrations."""
+
+    def __init__(
+        self,
+        url: str | None,
+        data_dir: Path,
+        pool: PoolSettings | None = None,
+        migrate_on_start: bool = True,
+    ) -> None:
+        self._url = url
+        self._data_dir = data_dir
+        self._pool = pool or PoolSettings()
+        self._migrate_on_start = migrate_on_start
+        self._embedded: EmbeddedPostgres | None = None
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("the PostgreSQL storage is not started")
+        return self._engine
+
+    async def start(self) -> None:
+        url = self._url
+        if url is None:
+            self._embedded = EmbeddedPostgres(self._data_dir)
+            url = await asyncio.to_thread(self._embedded.start)
+        self._engine = create_engine(url, self._pool)
+        if self._migrate_on_start:
+            await migrate(self._engine)
+
+    async def stop(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+        if self._embedded is not None:
+            await asyncio.to_thread(self._embedded.stop)
+            self._embedded = None
+
+    async def ready(self) -> bool:
+        return await schema_is_current(self.engine)
+
+    def unit_of_work_factory(self) -> SqlAlchemyUnitOfWorkFactory:
+        return SqlAlchemyUnitOfWorkFactory(self.engine)

@@ -1,0 +1,45 @@
+"""Rows to aggregates and back: the only place that knows both shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.postgres.tables import tasks
+from domain.task import Priority, Task
+
+# Every column but the generated one, in table order: what a query reads.
+TASK_COLUMNS = [c for c in tasks.c if c.name != "priority_rank"]
+
+
+def task_from_row(row: sa.Row[Any]) -> Task:
+    return Task(
+        id=row.id,
+        user_id=row.user_id,
+        title=row.title,
+        description=row.description,
+        completed=row.completed,
+        completed_at=row.completed_at,
+        due_at=row.due_at,
+        priority=Priority(row.priority),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def row_from_task(task: Task) -> dict[str, Any]:
+    return {
+        "user_id": task.user_id,
+        "id": task.id,
+        "title": task.title,
+        "description": task.description,
+        "completed": task.completed,
+        "completed_at": task.completed_at,
+        "due_at": task.due_at,
+        "priority": task.priority.value,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "version": task.version,
+    }

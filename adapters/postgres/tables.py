@@ -1,0 +1,42 @@
+"""The schema as SQLAlchemy metadata. Alembic migrations create it; this mirrors them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+PRIORITY_RANK_SQL = (
+    "CASE priority WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3 ELSE 0 END"
+)
+# Tasks without a due date sort last in both directions: as +infinity ascending,
+# as -infinity descending. Each direction has its own index on its own expression.
+DUE_AT_ASC_SQL = "coalesce(due_at, 'infinity'::timestamptz)"
+DUE_AT_DESC_SQL = "coalesce(due_at, '-infinity'::timestamptz)"
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    # user_id leads the primary key and every index, so the table can be distributed by user.
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("id", sa.Uuid(), nullable=False),
+    # "C" collation: title order is code point order, the same in every database and in memory.
+    sa.Column("title", sa.Text(collation="C"), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("completed", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("completed_at", sa.TIMESTAMP(timezone=True), nullable=True),
+    sa.Column("due_at", sa.TIMESTAMP(timezone=True), nullable=True),
+    sa.Column("priority", sa.Text(), nullable=False, server_default="none"),
+    sa.Column("priority_rank", sa.SmallInteger(), sa.Computed(PRIORITY_RANK_SQL, persisted=True)),
+    sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+    sa.PrimaryKeyConstraint("user_id", "id", name="pk_tasks"),
+    sa.CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="ck_tasks_priority"),
+    sa.Index("ix_tasks_user_created", "user_id", "created_at", "id"),
+    sa.Index("ix_tasks_user_updated", "user_id", "updated_at", "id"),
+    sa.Index("ix_tasks_user_due_asc", "user_id", sa.text(DUE_AT_ASC_SQL), "id"),
+    sa.Index("ix_tasks_user_due_desc", "user_id", sa.text(DUE_AT_DESC_SQL), "id"),
+    sa.Index("ix_tasks_user_priority", "user_id", "priority_rank", "id"),
+    sa.Index("ix_tasks_user_title", "user_id", "title", "id"),
+)

@@ -1,0 +1,1 @@
+"""Use cases: the only way any entrypoint reaches the domain."""

@@ -1,0 +1,197 @@
+"""The task use cases: one small class per operation of the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from application.commands import (
+    CreateTaskCommand,
+    ListTasksQuery,
+    PatchTaskCommand,
+    ReplaceTaskCommand,
+    SetCompletionCommand,
+    TaskPage,
+    TaskRef,
+)
+from application.cursor import CursorCodec
+from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.errors import TaskLimitReached, TaskNotFound, VersionConflict
+from domain.ids import new_task_id
+from domain.listing import Position, TaskQuery
+from domain.ports import Clock
+from domain.task import Task, TaskChanges, TaskStats, check_owner
+
+
+class CreateTask:
+    """Create a task for its owner, within the owner's task limit."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_tasks_per_user: int) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._max_tasks = max_tasks_per_user
+
+    async def __call__(self, command: CreateTaskCommand) -> Task:
+        fields = command.fields
+        task = Task.create(
+            id=new_task_id(),
+            user_id=command.owner,
+            title=fields.title,
+            description=fields.description,
+            completed=fields.completed,
+            due_at=fields.due_at,
+            priority=fields.priority,
+            now=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            # The lock makes count-then-insert atomic per owner: parallel creates never overshoot.
+            await uow.tasks.lock_owner(task.user_id)
+            if await uow.tasks.count(task.user_id) >= self._max_tasks:
+                raise TaskLimitReached(self._max_tasks)
+            await uow.tasks.add(task)
+            await uow.commit()
+        return task
+
+
+class GetTask:
+    """One task of its owner."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, ref: TaskRef) -> Task:
+        async with self._uow() as uow:
+            task = await uow.tasks.get(check_owner(ref.owner), ref.task_id)
+        if task is None:
+            raise TaskNotFound
+        return task
+
+
+class ListTasks:
+    """A page of the owner's tasks, filtered and ordered, with a cursor to the next page."""
+
+    def __init__(self, uow: UnitOfWorkFactory, cursors: CursorCodec) -> None:
+        self._uow = uow
+        self._cursors = cursors
+
+    async def __call__(self, query: ListTasksQuery) -> TaskPage:
+        after = (
+            None
+            if query.cursor is None
+            else self._cursors.decode(query.cursor, query.order, query.filter)
+        )
+        # One extra row tells whether a next page exists without a second query.
+        task_query = TaskQuery(query.filter, query.order, query.limit + 1, after)
+        async with self._uow() as uow:
+            tasks = await uow.tasks.list(check_owner(query.owner), task_query)
+        next_cursor = None
+        if len(tasks) > query.limit:
+            tasks = tasks[: query.limit]
+            last = tasks[-1]
+            position = Position(query.order.value_of(last), last.id)
+            next_cursor = self._cursors.encode(position, query.order, query.filter)
+        return TaskPage(items=tasks, limit=query.limit, next_cursor=next_cursor)
+
+
+class TaskStatistics:
+    """Counts for the owner's dashboard."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self, owner: str) -> TaskStats:
+        async with self._uow() as uow:
+            return await uow.tasks.stats(check_owner(owner), self._clock.now())
+
+
+def _check_precondition(task: Task, ref: TaskRef) -> None:
+    if ref.expected_versions is not None and task.version not in ref.expected_versions:
+        raise VersionConflict(task.version)
+
+
+async def _locked_task(uow: UnitOfWork, ref: TaskRef) -> Task:
+    """The task, locked for the rest of the unit of work, after its precondition held."""
+    task = await uow.tasks.get(check_owner(ref.owner), ref.task_id, for_update=True)
+    if task is None:
+        raise TaskNotFound
+    _check_precondition(task, ref)
+    return task
+
+
+class _ChangeTask:
+    """Load the task under a row lock, check If-Match, apply a change, store it if it changed."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> Task:
+        async with self._uow() as uow:
+            task = await _locked_task(uow, ref)
+            loaded_version = task.version
+            if change(task, self._clock.now()):
+                if not await uow.tasks.update(task, loaded_version):
+                    raise VersionConflict(loaded_version)
+                await uow.commit()
+        return task
+
+
+class ReplaceTask(_ChangeTask):
+    """Replace every editable field; those not given go back to their defaults."""
+
+    async def __call__(self, command: ReplaceTaskCommand) -> Task:
+        f = command.fields
+        changes = TaskChanges(
+            title=f.title,
+            description=f.description,
+            completed=f.completed,
+            due_at=f.due_at,
+            priority=f.priority,
+        )
+        return await self._change(command.ref, lambda task, now: task.apply(changes, now))
+
+
+class PatchTask(_ChangeTask):
+    """Change the given fields only; no change leaves the version as it was."""
+
+    async def __call__(self, command: PatchTaskCommand) -> Task:
+        return await self._change(command.ref, lambda task, now: task.apply(command.changes, now))
+
+
+class SetCompletion(_ChangeTask):
+    """Flip completion, or set it to a value (setting the value it has changes nothing)."""
+
+    async def __call__(self, command: SetCompletionCommand) -> Task:
+        completed = command.completed
+        if completed is None:
+            return await self._change(command.ref, lambda task, now: task.toggle(now))
+        return await self._change(
+            command.ref, lambda task, now: task.apply(TaskChanges(completed=completed), now)
+        )
+
+
+class DeleteTask:
+    """Delete one task; deleting it again finds nothing."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, ref: TaskRef) -> None:
+        async with self._uow() as uow:
+            task = await _locked_task(uow, ref)
+            await uow.tasks.remove(task.user_id, task.id)
+            await uow.commit()
+
+
+class ClearCompleted:
+    """Delete all the owner's completed tasks; returns how many went."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, owner: str) -> int:
+        async with self._uow() as uow:
+            deleted = await uow.tasks.remove_completed(check_owner(owner))
+            await uow.commit()
+        return deleted

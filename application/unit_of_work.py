@@ -1,0 +1,37 @@
+"""The unit-of-work port: one transaction, committed explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.ports import TaskRepository
+
+
+class UnitOfWork(Protocol):
+    """An async context manager around one transaction; leaving it without `commit()` rolls back."""
+
+    tasks: TaskRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class StorageUnavailable(Exception):
+    """The store cannot be reached right now (connection refused, dropped, timed out)."""
+
+    code = "SERVICE_UNAVAILABLE"

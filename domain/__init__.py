@@ -1,0 +1,1 @@
+"""The task domain: the Task aggregate, its rules, its errors and its ports."""

@@ -1,0 +1,44 @@
+"""The ports the core needs from the outside world."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.listing import TaskQuery
+from domain.task import Task, TaskStats
+
+
+class TaskRepository(Protocol):
+    """A user's tasks as a collection. Every call is scoped by owner; none commits."""
+
+    async def add(self, task: Task) -> None: ...
+
+    async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
+        """The task, or None when this owner has no task with that id."""
+        ...
+
+    async def update(self, task: Task, expected_version: int) -> bool:
+        """Store the task's new state if the stored one is still at `expected_version`."""
+        ...
+
+    async def remove(self, owner: str, task_id: UUID) -> bool: ...
+
+    async def remove_completed(self, owner: str) -> int: ...
+
+    async def list(self, owner: str, query: TaskQuery) -> list[Task]: ...
+
+    async def count(self, owner: str) -> int: ...
+
+    async def lock_owner(self, owner: str) -> None:
+        """Serialize the rest of this unit of work with others that lock the same owner."""
+        ...
+
+    async def stats(self, owner: str, now: datetime) -> TaskStats: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...

@@ -1,0 +1,278 @@
+"""The Task aggregate and the rules its fields keep."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Final, final
+from uuid import UUID
+
+from domain.errors import InvalidDescription, InvalidDueDate, InvalidOwner, InvalidTitle
+
+TITLE_MAX_LENGTH: Final = 500
+DESCRIPTION_MAX_LENGTH: Final = 2000
+OWNER_MAX_LENGTH: Final = 128
+_OWNER_PATTERN: Final = re.compile(r"[A-Za-z0-9._~@:|+\-]{1,128}")
+
+
+class Priority(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """Sort order: none < low < medium < high."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK: Final = {p: i for i, p in enumerate(Priority)}
+
+
+def check_owner(user_id: str) -> str:
+    """Return `user_id` if it is a valid owner id, else raise InvalidOwner."""
+    if not _OWNER_PATTERN.fullmatch(user_id):
+        raise InvalidOwner("must be 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -")
+    return user_id
+
+
+def _check_text(value: str, error: type[InvalidTitle] | type[InvalidDescription]) -> None:
+    if "\x00" in value:
+        raise error("must not contain the NUL character")
+
+
+def normalize_title(title: str) -> str:
+    """Trim surrounding white space; 1 to 500 characters must remain."""
+    _check_text(title, InvalidTitle)
+    trimmed = title.strip()
+    if not trimmed:
+        raise InvalidTitle("must not be empty")
+    if len(trimmed) > TITLE_MAX_LENGTH:
+        raise InvalidTitle(f"must be at most {TITLE_MAX_LENGTH} characters")
+    return trimmed
+
+
+def normalize_description(description: str | None) -> str | None:
+    """At most 2000 characters; the empty string means no description."""
+    if description is None or description == "":
+        return None
+    _check_text(description, InvalidDescription)
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidDescription(f"must be at most {DESCRIPTION_MAX_LENGTH} characters")
+    return description
+
+
+def normalize_due_at(due_at: datetime | None) -> datetime | None:
+    """Due dates carry an offset and are kept in UTC."""
+    if due_at is None:
+        return None
+    if due_at.tzinfo is None or due_at.utcoffset() is None:
+        raise InvalidDueDate("must be a timestamp with an offset")
+    return due_at.astimezone(UTC)
+
+
+class _Unset:
+    """Marks a field that a change leaves as it is (distinct from None)."""
+
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = _Unset()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskChanges:
+    """A set of edits to apply at once; UNSET fields are left alone."""
+
+    title: str | _Unset = UNSET
+    description: str | _Unset | None = UNSET
+    completed: bool | _Unset = UNSET
+    due_at: datetime | _Unset | None = UNSET
+    priority: Priority | _Unset = UNSET
+
+
+@final
+class Task:
+    """A user's task. State changes only through its methods, which keep its rules."""
+
+    __slots__ = (
+        "completed",
+        "completed_at",
+        "created_at",
+        "description",
+        "due_at",
+        "id",
+        "priority",
+        "title",
+        "updated_at",
+        "user_id",
+        "version",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        user_id: str,
+        title: str,
+        description: str | None,
+        completed: bool,
+        completed_at: datetime | None,
+        due_at: datetime | None,
+        priority: Priority,
+        created_at: datetime,
+        updated_at: datetime,
+        version: int,
+    ) -> None:
+        self.id = id
+        self.user_id = user_id
+        self.title = title
+        self.description = description
+        self.completed = completed
+        self.completed_at = completed_at
+        self.due_at = due_at
+        self.priority = priority
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.version = version
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: UUID,
+        user_id: str,
+        title: str,
+        now: datetime,
+        description: str | None = None,
+        completed: bool = False,
+        due_at: datetime | None = None,
+        priority: Priority = Priority.NONE,
+    ) -> Task:
+        """A new task at version 1, every field checked."""
+        return cls(
+            id=id,
+            user_id=check_owner(user_id),
+            title=normalize_title(title),
+            description=normalize_description(description),
+            completed=completed,
+            completed_at=now if completed else None,
+            due_at=normalize_due_at(due_at),
+            priority=priority,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+
+    def apply(self, changes: TaskChanges, now: datetime) -> bool:
+        """Apply every edit at once; bump the version once, and only if something changed."""
+        # Validate everything before touching anything, so a bad field changes nothing.
+        title = self.title if isinstance(changes.title, _Unset) else normalize_title(changes.title)
+        description = (
+            self.description
+            if isinstance(changes.description, _Unset)
+            else normalize_description(changes.description)
+        )
+        due_at = (
+            self.due_at if isinstance(changes.due_at, _Unset) else normalize_due_at(changes.due_at)
+        )
+        priority = self.priority if isinstance(changes.priority, _Unset) else changes.priority
+        completed = self.completed if isinstance(changes.completed, _Unset) else changes.completed
+
+        changed = (
+            title != self.title
+            or description != self.description
+            or due_at != self.due_at
+            or priority != self.priority
+            or completed != self.completed
+        )
+        if not changed:
+            return False
+        if completed != self.completed:
+            self.completed_at = now if completed else None
+        self.title = title
+        self.description = description
+        self.due_at = due_at
+        self.priority = priority
+        self.completed = completed
+        self.updated_at = now
+        self.version += 1
+        return True
+
+    def rename(self, title: str, now: datetime) -> bool:
+        return self.apply(TaskChanges(title=title), now)
+
+    def describe(self, description: str | None, now: datetime) -> bool:
+        return self.apply(TaskChanges(description=description), now)
+
+    def reschedule(self, due_at: datetime | None, now: datetime) -> bool:
+        return self.apply(TaskChanges(due_at=due_at), now)
+
+    def prioritize(self, priority: Priority, now: datetime) -> bool:
+        return self.apply(TaskChanges(priority=priority), now)
+
+    def complete(self, now: datetime) -> bool:
+        return self.apply(TaskChanges(completed=True), now)
+
+    def reopen(self, now: datetime) -> bool:
+        return self.apply(TaskChanges(completed=False), now)
+
+    def toggle(self, now: datetime) -> bool:
+        return self.apply(TaskChanges(completed=not self.completed), now)
+
+    def is_overdue(self, now: datetime) -> bool:
+        return not self.completed and self.due_at is not None and self.due_at < now
+
+    def copy(self) -> Task:
+        """An independent copy (the fields are immutable values)."""
+        return Task(**{name: getattr(self, name) for name in Task.__slots__})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Task):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in Task.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.user_id, self.id))
+
+    def __repr__(self) -> str:
+        return f"Task(id={self.id}, user_id={self.user_id!r}, version={self.version})"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStats:
+    """Counts for a dashboard."""
+
+    total: int
+    completed: int
+    pending: int
+    overdue: int
+
+
+__all__ = [
+    "DESCRIPTION_MAX_LENGTH",
+    "TITLE_MAX_LENGTH",
+    "UNSET",
+    "Priority",
+    "Task",
+    "TaskChanges",
+    "TaskStats",
+    "check_owner",
+    "normalize_description",
+    "normalize_due_at",
+    "normalize_title",
+]

@@ -1,0 +1,99 @@
+"""Settings from the environment and an optional `.env` file; the environment wins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot use; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    task_store: Literal["postgres", "memory"] = "postgres"
+    max_tasks_per_user: int = 10_000
+    migrate_on_start: bool = True
+    auth_mode: Literal["none", "jwt"] = "none"
+    cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 10.0
+    # Signs list cursors; instances behind one load balancer must share it.
+    cursor_secret: str = field(default="taskapi-cursor", repr=False)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        env: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        origins = env.get("CORS_ORIGINS", "http://localhost:3000")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("TASKAPI_DATA_DIR") or ".data"),
+            task_store=_choice(env, "TASK_STORE", "postgres", ("postgres", "memory")),  # type: ignore[arg-type]
+            max_tasks_per_user=_int(env, "MAX_TASKS_PER_USER", 10_000),
+            migrate_on_start=_bool(env, "TASKAPI_MIGRATE_ON_START", True),
+            auth_mode=_choice(env, "AUTH_MODE", "none", ("none", "jwt")),  # type: ignore[arg-type]
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            host=env.get("HOST") or "127.0.0.1",
+            port=_int(env, "PORT", 8000),
+            workers=_int(env, "WORKERS", 1),
+            log_format=_choice(env, "LOG_FORMAT", "console", ("console", "json")),  # type: ignore[arg-type]
+            log_level=_choice(
+                env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+            ).upper(),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 10),
+            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 10, minimum=0),
+            db_connect_timeout=float(_int(env, "DB_CONNECT_TIMEOUT", 5)),
+            db_statement_timeout=float(_int(env, "DB_STATEMENT_TIMEOUT", 10)),
+            cursor_secret=env.get("CURSOR_SECRET") or "taskapi-cursor",
+        )

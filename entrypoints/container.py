@@ -1,0 +1,77 @@
+"""The composition root: the only place that chooses adapters and wires use cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.memory.unit_of_work import InMemoryStorage
+from adapters.postgres.database import PoolSettings, PostgresStorage
+from application.cursor import CursorCodec
+from application.tasks import (
+    ClearCompleted,
+    CreateTask,
+    DeleteTask,
+    GetTask,
+    ListTasks,
+    PatchTask,
+    ReplaceTask,
+    SetCompletion,
+    TaskStatistics,
+)
+from entrypoints.config import Settings
+
+
+def _pool_settings(settings: Settings) -> PoolSettings:
+    return PoolSettings(
+        size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connect_timeout_seconds=settings.db_connect_timeout,
+        statement_timeout_seconds=settings.db_statement_timeout,
+    )
+
+
+def _unit_of_work_factory(storage: Any) -> Any:
+    # Resolved on first use, after the storage has started (the engine exists by then).
+    return storage.unit_of_work_factory()
+
+
+class Container(containers.DeclarativeContainer):
+    """Synchronous providers only: the async lifecycle is the storage's start() and stop()."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    storage = providers.Selector(
+        settings.provided.task_store,
+        postgres=providers.Singleton(
+            PostgresStorage,
+            url=settings.provided.database_url,
+            data_dir=settings.provided.data_dir,
+            pool=providers.Callable(_pool_settings, settings),
+            migrate_on_start=settings.provided.migrate_on_start,
+        ),
+        memory=providers.Singleton(InMemoryStorage),
+    )
+    unit_of_work = providers.Singleton(_unit_of_work_factory, storage)
+    clock = providers.Singleton(SystemClock)
+    cursors = providers.Singleton(
+        CursorCodec, providers.Callable(lambda s: s.cursor_secret.encode(), settings)
+    )
+
+    create_task = providers.Singleton(
+        CreateTask, unit_of_work, clock, settings.provided.max_tasks_per_user
+    )
+    get_task = providers.Singleton(GetTask, unit_of_work)
+    list_tasks = providers.Singleton(ListTasks, unit_of_work, cursors)
+    task_statistics = providers.Singleton(TaskStatistics, unit_of_work, clock)
+    replace_task = providers.Singleton(ReplaceTask, unit_of_work, clock)
+    patch_task = providers.Singleton(PatchTask, unit_of_work, clock)
+    set_completion = providers.Singleton(SetCompletion, unit_of_work, clock)
+    delete_task = providers.Singleton(DeleteTask, unit_of_work)
+    clear_completed = providers.Singleton(ClearCompleted, unit_of_work)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    return Container(settings=settings or Settings.from_env())

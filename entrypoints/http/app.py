@@ -1,0 +1,103 @@
+"""The Litestar application, built from a container; nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from entrypoints.config import Settings
+from entrypoints.container import Container, build_container
+from entrypoints.http.controllers import TaskController
+from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.operations import docs, health, openapi_json, ready
+from entrypoints.http.request_id import RequestIdMiddleware
+
+logger = logging.getLogger("taskapi")
+
+MAX_BODY_BYTES = 64 * 1024
+_USE_CASES = (
+    "create_task",
+    "get_task",
+    "list_tasks",
+    "task_statistics",
+    "replace_task",
+    "patch_task",
+    "set_completion",
+    "delete_task",
+    "clear_completed",
+)
+
+
+def _provide(factory: Callable[[], Any]) -> Provide:
+    """Bridge one container provider into Litestar's dependency injection."""
+
+    def provide() -> Any:
+        return factory()
+
+    return Provide(provide, sync_to_thread=False, use_cache=True)
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    container = container or build_container()
+    settings: Settings = container.settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        storage = container.storage()
+        await storage.start()
+        if settings.auth_mode == "none":
+            logger.warning(
+                "AUTH_MODE=none: any caller may act as any user_id; use AUTH_MODE=jwt in production"
+            )
+        try:
+            yield
+        finally:
+            await storage.stop()
+
+    app = Litestar(
+        route_handlers=[TaskController, health, ready, openapi_json, docs],
+        dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
+        exception_handlers=dict(EXCEPTION_HANDLERS),
+        lifespan=[lifespan],
+        request_max_body_size=MAX_BODY_BYTES,
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Link",
+                "X-Request-ID",
+                "Idempotent-Replayed",
+                "Retry-After",
+            ],
+        ),
+        openapi_config=OpenAPIConfig(
+            title="taskapi",
+            version="1.0.0",
+            description="Per-user task management. Every task route is scoped by the owner's id.",
+            path="/_openapi",
+            render_plugins=[],
+        ),
+        debug=False,
+    )
+    app.state.container = container
+    # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by
+    # the router, before any route middleware) carry the request id too.
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    return app

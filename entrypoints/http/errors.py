@@ -1,0 +1,246 @@
+"""The one exception map: every error becomes the contract's envelope, here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from application.unit_of_work import StorageUnavailable
+from domain.errors import (
+    DomainError,
+    TaskLimitReached,
+    TaskNotFound,
+    ValidationFailed,
+    VersionConflict,
+)
+from entrypoints.http.request_id import request_id_of
+from entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorEnvelope
+
+logger = logging.getLogger("taskapi.http")
+
+RETRY_AFTER_SECONDS: Final = 5
+
+_CODE_BY_STATUS: Final = {
+    400: "MALFORMED_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "SERVICE_UNAVAILABLE",
+}
+_MESSAGE_BY_STATUS: Final = {
+    400: "the request is malformed",
+    404: "no such route",
+    405: "method not allowed on this route",
+    413: "request body is larger than 64 KiB",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class RequestInvalid(Exception):
+    """The request breaks a rule of the HTTP edge (types, unknown fields, parameters)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+    @classmethod
+    def of(cls, field: str, message: str) -> RequestInvalid:
+        return cls([FieldError(field, message)])
+
+
+class MalformedRequest(Exception):
+    """The body is not JSON at all, or is missing where one is required."""
+
+
+class UnsupportedMediaType(Exception):
+    """The body is not `application/json`."""
+
+
+# msgspec's type names, as a client author would read them.
+_TYPE_NAMES: Final = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "null": "null",
+    "object": "an object",
+    "array": "an array",
+    "datetime": "an RFC 3339 timestamp with an offset",
+    "uuid": "a UUID",
+}
+
+
+def _type_name(spelling: str) -> str:
+    return " or ".join(_TYPE_NAMES.get(part.strip(), part.strip()) for part in spelling.split("|"))
+
+
+_MESSAGE_RULES: Final[list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]] = [
+    (
+        re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`"),
+        lambda m: f"must be {_type_name(m['want'])}, not {_type_name(m['got'])}",
+    ),
+    (
+        re.compile(r"Expected `datetime` with a timezone component|Invalid RFC3339"),
+        lambda m: "must be an RFC 3339 timestamp with an offset",
+    ),
+    (
+        re.compile(r"Invalid enum value"),
+        lambda m: "must be one of none, low, medium, high",
+    ),
+    (
+        re.compile(r"Expected `str` of length <= (?P<n>\d+)"),
+        lambda m: f"must be at most {m['n']} characters",
+    ),
+    (
+        re.compile(r"Expected `(?P<want>[^`]+)` (?P<op>[<>]=?) (?P<n>-?\d+)"),
+        lambda m: f"must be {_type_name(m['want'])} {m['op']} {m['n']}",
+    ),
+]
+
+_READ_ONLY_FIELDS: Final = frozenset(
+    {"id", "user_id", "completed_at", "created_at", "updated_at", "version"}
+)
+
+
+def describe_decode_error(text: str) -> FieldError:
+    """A msgspec validation message ("... - at `$.title`") as a bare field and a readable rule."""
+    message, _, path = text.partition(" - at `$")
+    path = path.rstrip("`").lstrip(".")
+    if unknown := re.search(r"unknown field `(?P<name>[^`]*)`", message):
+        name = unknown["name"]
+        rule = "is read-only" if name in _READ_ONLY_FIELDS else "is not a known field"
+        return FieldError(name, rule)
+    if missing := re.search(r"missing required field `(?P<name>[^`]*)`", message):
+        return FieldError(missing["name"], "is required")
+    field = path.split(".")[0].split("[")[0] or "body"
+    if field == "body" and "Expected `object`" in message:
+        return FieldError("body", "must be a JSON object")
+    for pattern, render in _MESSAGE_RULES:
+        if match := pattern.search(message):
+            return FieldError(field, render(match))
+    return FieldError(field, message[:1].lower() + message[1:])
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    message: str,
+    details: list[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[ErrorEnvelope]:
+    body = ErrorBody(code=code, message=message, request_id=request_id_of(request.scope))
+    if details is not None:
+        body.details = [ErrorDetail(field=d.field, message=d.message) for d in details]
+    return Response(ErrorEnvelope(error=body), status_code=status, headers=dict(headers or {}))
+
+
+def _validation_response(
+    request: Request[Any, Any, Any], errors: list[FieldError]
+) -> Response[ErrorEnvelope]:
+    first = errors[0]
+    return error_response(
+        request, 422, "VALIDATION_ERROR", f"{first.field} {first.message}", details=errors
+    )
+
+
+def _on_request_invalid(request: Request[Any, Any, Any], exc: RequestInvalid) -> Response[Any]:
+    return _validation_response(request, exc.errors)
+
+
+def _on_validation_failed(request: Request[Any, Any, Any], exc: ValidationFailed) -> Response[Any]:
+    return _validation_response(request, [FieldError(exc.field, exc.reason)])
+
+
+def _on_malformed(request: Request[Any, Any, Any], exc: MalformedRequest) -> Response[Any]:
+    return error_response(request, 400, "MALFORMED_REQUEST", str(exc))
+
+
+def _on_media_type(request: Request[Any, Any, Any], exc: UnsupportedMediaType) -> Response[Any]:
+    return error_response(request, 415, "UNSUPPORTED_MEDIA_TYPE", str(exc))
+
+
+def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    status = {TaskNotFound: 404, VersionConflict: 412, TaskLimitReached: 409}.get(type(exc), 409)
+    headers = {}
+    if isinstance(exc, VersionConflict):
+        headers["ETag"] = f'"{exc.current_version}"'
+    return error_response(request, status, exc.code, exc.message, headers=headers)
+
+
+def _on_storage_unavailable(
+    request: Request[Any, Any, Any], exc: StorageUnavailable
+) -> Response[Any]:
+    logger.warning("database unavailable: %r", exc.__cause__ or exc)
+    return error_response(
+        request,
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the database is unavailable; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _on_litestar_validation(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = [
+        FieldError(
+            str(item.get("key") or "request"),
+            describe_decode_error(str(item.get("message", ""))).message,
+        )
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    return _validation_response(request, errors or [FieldError("request", "is not valid")])
+
+
+def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status >= 500:
+        return _on_internal_error(request, exc)
+    code = _CODE_BY_STATUS.get(status, "MALFORMED_REQUEST")
+    message = _MESSAGE_BY_STATUS.get(status, code.lower().replace("_", " "))
+    return error_response(request, status, code, message, headers=exc.headers)
+
+
+def _on_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    logger.exception(
+        "unhandled error on %s %s [request_id=%s]",
+        request.method,
+        request.url.path,
+        request_id_of(request.scope),
+    )
+    return error_response(request, 500, "INTERNAL_ERROR", "internal error; it has been logged")
+
+
+EXCEPTION_HANDLERS: Final[Mapping[type[Exception], Any]] = {
+    RequestInvalid: _on_request_invalid,
+    ValidationFailed: _on_validation_failed,
+    MalformedRequest: _on_malformed,
+    UnsupportedMediaType: _on_media_type,
+    DomainError: _on_domain_error,
+    StorageUnavailable: _on_storage_unavailable,
+    ValidationException: _on_litestar_validation,
+    HTTPException: _on_http_exception,
+    Exception: _on_internal_error,
+}

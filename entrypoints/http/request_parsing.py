@@ -1,0 +1,104 @@
+"""Turning the raw request (path, headers, body) into values the use cases take."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+import msgspec
+
+from domain.errors import ValidationFailed
+from domain.task import check_owner
+from entrypoints.http.errors import (
+    FieldError,
+    MalformedRequest,
+    RequestInvalid,
+    describe_decode_error,
+)
+
+T = TypeVar("T")
+
+_decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_ENTITY_TAG: Final = re.compile(r'\s*(W/)?"([^"]*)"\s*')
+
+
+def owner_from_path(user_id: str) -> str:
+    try:
+        return check_owner(user_id)
+    except ValidationFailed as error:
+        raise RequestInvalid.of("user_id", error.reason) from None
+
+
+def task_id_from_path(task_id: str) -> UUID:
+    try:
+        return UUID(task_id)
+    except ValueError:
+        raise RequestInvalid.of("task_id", "must be a UUID") from None
+
+
+def decode_body(body: bytes, shape: type[T]) -> T:
+    """Strict JSON decoding (no "true" for true); the empty body is a 400."""
+    if not body.strip():
+        raise MalformedRequest("a JSON request body is required")
+    decoder = _decoders.get(shape)
+    if decoder is None:
+        decoder = _decoders[shape] = msgspec.json.Decoder(shape)
+    try:
+        result: T = decoder.decode(body)
+    except msgspec.ValidationError as error:
+        raise RequestInvalid([describe_decode_error(str(error))]) from None
+    except msgspec.DecodeError:
+        raise MalformedRequest("the request body is not valid JSON") from None
+    return result
+
+
+def decode_optional_body(body: bytes, shape: type[T]) -> T | None:
+    return None if not body.strip() else decode_body(body, shape)
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]]:
+    """(weak, opaque-tag) pairs of an If-Match / If-None-Match list."""
+    tags = []
+    for part in header.split(","):
+        match = _ENTITY_TAG.fullmatch(part)
+        if match:
+            tags.append((match[1] is not None, match[2]))
+    return tags
+
+
+def _version_of(tag: str) -> int | None:
+    return int(tag) if tag.isdigit() and len(tag) < 10 else None
+
+
+def expected_versions(if_match: str | None) -> frozenset[int] | None:
+    """The versions an If-Match allows: None for no header or `*`. Weak tags never match."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    versions = (_version_of(tag) for weak, tag in _entity_tags(if_match) if not weak)
+    return frozenset(v for v in versions if v is not None)
+
+
+def none_match(if_none_match: str | None, version: int) -> bool:
+    """True when If-None-Match names this version (weak comparison) or is `*`."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(_version_of(tag) == version for _, tag in _entity_tags(if_none_match))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+__all__ = [
+    "FieldError",
+    "decode_body",
+    "decode_optional_body",
+    "etag",
+    "expected_versions",
+    "none_match",
+    "owner_from_path",
+    "task_id_from_path",
+]

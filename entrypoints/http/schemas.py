@@ -1,0 +1,212 @@
+"""The HTTP shapes: msgspec structs for request bodies and the contract's envelope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from application.commands import TaskFields, TaskPage
+from domain.task import UNSET as UNCHANGED
+from domain.task import Priority, Task, TaskChanges, TaskStats
+
+PriorityName = Literal["none", "low", "medium", "high"]
+Timestamp = Annotated[
+    datetime,
+    Meta(tz=True, description="RFC 3339 timestamp with an offset; stored and shown in UTC"),
+]
+Title = Annotated[
+    str,
+    Meta(description="Surrounding white space is trimmed; 1 to 500 characters remain. No NUL."),
+]
+Description = Annotated[
+    str, Meta(description="At most 2000 characters; an empty string is stored as null. No NUL.")
+]
+ReadTimestamp = Annotated[
+    str,
+    Meta(
+        description="UTC, RFC 3339 with Z and microseconds",
+        examples=["2026-11-22T10:00:00.123456Z"],
+    ),
+]
+
+
+class TaskWrite(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of POST (create) and PUT (replace): fields left out take their defaults."""
+
+    title: Title
+    description: Description | None = None
+    completed: bool = False
+    due_at: Timestamp | None = None
+    priority: PriorityName = "none"
+
+    def to_fields(self) -> TaskFields:
+        return TaskFields(
+            title=self.title,
+            description=self.description,
+            completed=self.completed,
+            due_at=self.due_at,
+            priority=Priority(self.priority),
+        )
+
+
+class TaskPatch(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of PATCH: any subset of the editable fields; null clears description or due_at."""
+
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType | None = UNSET
+    completed: bool | UnsetType = UNSET
+    due_at: Timestamp | UnsetType | None = UNSET
+    priority: PriorityName | UnsetType = UNSET
+
+    def to_changes(self) -> TaskChanges:
+        return TaskChanges(
+            title=UNCHANGED if self.title is UNSET else self.title,
+            description=UNCHANGED if self.description is UNSET else self.description,
+            completed=UNCHANGED if self.completed is UNSET else self.completed,
+            due_at=UNCHANGED if self.due_at is UNSET else self.due_at,
+            priority=UNCHANGED if self.priority is UNSET else Priority(self.priority),
+        )
+
+
+class CompletionWrite(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Body of PATCH .../complete: absent (or no body) flips completion; a value sets it."""
+
+    completed: bool | UnsetType = UNSET
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC with `Z` and always six fraction digits (msgspec drops a zero fraction)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class TaskRead(Struct, kw_only=True):
+    """A task as the API shows it."""
+
+    id: UUID
+    user_id: str
+    title: str
+    description: str | None
+    completed: bool
+    completed_at: ReadTimestamp | None
+    due_at: ReadTimestamp | None
+    priority: PriorityName
+    created_at: ReadTimestamp
+    updated_at: ReadTimestamp
+    version: Annotated[
+        int, Meta(ge=1, description="+1 on every change; the ETag is its quoted value")
+    ]
+
+    @classmethod
+    def of(cls, task: Task) -> TaskRead:
+        return cls(
+            id=task.id,
+            user_id=task.user_id,
+            title=task.title,
+            description=task.description,
+            completed=task.completed,
+            completed_at=None if task.completed_at is None else format_timestamp(task.completed_at),
+            due_at=None if task.due_at is None else format_timestamp(task.due_at),
+            priority=task.priority.value,  # type: ignore[arg-type]
+            created_at=format_timestamp(task.created_at),
+            updated_at=format_timestamp(task.updated_at),
+            version=task.version,
+        )
+
+
+class TaskEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: TaskRead
+    message: str | UnsetType = UNSET
+
+
+class PageMeta(Struct, kw_only=True):
+    count: int
+    limit: int
+    next_cursor: str | None
+
+
+class TaskListEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: list[TaskRead]
+    meta: PageMeta
+
+    @classmethod
+    def of(cls, page: TaskPage) -> TaskListEnvelope:
+        return cls(
+            data=[TaskRead.of(t) for t in page.items],
+            meta=PageMeta(count=len(page.items), limit=page.limit, next_cursor=page.next_cursor),
+        )
+
+
+class DeletedTask(Struct, kw_only=True):
+    id: UUID
+
+
+class DeletedTaskEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: DeletedTask
+    message: str | UnsetType = UNSET
+
+
+class DeletedCount(Struct, kw_only=True):
+    deleted: int
+
+
+class DeletedCountEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: DeletedCount
+    message: str | UnsetType = UNSET
+
+
+class StatsRead(Struct, kw_only=True):
+    total: int
+    completed: int
+    pending: int
+    overdue: Annotated[int, Meta(description="not completed and due_at in the past")]
+
+    @classmethod
+    def of(cls, stats: TaskStats) -> StatsRead:
+        return cls(
+            total=stats.total,
+            completed=stats.completed,
+            pending=stats.pending,
+            overdue=stats.overdue,
+        )
+
+
+class StatsEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: StatsRead
+
+
+class HealthStatus(Struct, kw_only=True):
+    status: str
+
+
+class HealthEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: HealthStatus
+
+
+class ErrorDetail(Struct, kw_only=True):
+    field: str
+    message: str
+
+
+class ErrorBody(Struct, kw_only=True):
+    code: str
+    message: str
+    details: list[ErrorDetail] | UnsetType = UNSET
+    request_id: str
+
+
+class ErrorEnvelope(Struct, kw_only=True):
+    success: bool = False
+    error: ErrorBody
+
+
+json_encoder = msgspec.json.Encoder()
