@@ -63,6 +63,9 @@ def create_engine(url: str, pool: PoolSettings | None = None, **overrides: Any) 
         },
     }
     options.update(overrides)
+    if options.get("poolclass") is sa.NullPool:
+        for pool_only in ("pool_size", "max_overflow", "pool_timeout"):
+            del options[pool_only]
     return create_async_engine(async_url(url), **options)
 
 

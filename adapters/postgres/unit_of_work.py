@@ -7,7 +7,9 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.postgres.outages import is_outage
 from adapters.postgres.repository import SqlAlchemyTaskRepository
+from application.unit_of_work import StorageUnavailable
 
 
 class SqlAlchemyUnitOfWork:
@@ -22,11 +24,16 @@ class SqlAlchemyUnitOfWork:
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        connection = await self._engine.connect()
+        try:
+            connection = await self._engine.connect()
+        except Exception as error:
+            raise (StorageUnavailable() if is_outage(error) else error) from error
         try:
             await connection.begin()
-        except BaseException:
-            await connection.close()
+        except BaseException as error:
+            await _close_quietly(connection)
+            if isinstance(error, Exception) and is_outage(error):
+                raise StorageUnavailable from error
             raise
         self._connection = connection
         self.tasks = SqlAlchemyTaskRepository(connection)
@@ -42,7 +49,13 @@ class SqlAlchemyUnitOfWork:
         if connection is None:
             return
         # close() rolls back whatever was not committed and returns the connection to the pool.
-        await connection.close()
+        await _close_quietly(connection)
+        if (
+            isinstance(exc, Exception)
+            and not isinstance(exc, StorageUnavailable)
+            and is_outage(exc)
+        ):
+            raise StorageUnavailable from exc
 
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside the unit of work"
@@ -51,6 +64,16 @@ class SqlAlchemyUnitOfWork:
     async def rollback(self) -> None:
         assert self._connection is not None, "rollback() outside the unit of work"
         await self._connection.rollback()
+
+
+async def _close_quietly(connection: AsyncConnection) -> None:
+    """Closing a connection whose server went away must not hide the original error."""
+    try:
+        await connection.close()
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        await connection.invalidate()
 
 
 class SqlAlchemyUnitOfWorkFactory:

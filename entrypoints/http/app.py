@@ -18,6 +18,7 @@ from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.operations import docs, health, openapi_json, ready
 from entrypoints.http.request_id import RequestIdMiddleware
+from entrypoints.logs import configure_logging
 
 logger = logging.getLogger("taskapi")
 
@@ -47,6 +48,7 @@ def _provide(factory: Callable[[], Any]) -> Provide:
 def create_app(container: Container | None = None) -> Litestar:
     container = container or build_container()
     settings: Settings = container.settings()
+    configure_logging(settings.log_format, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -95,6 +97,7 @@ def create_app(container: Container | None = None) -> Litestar:
             render_plugins=[],
         ),
         debug=False,
+        logging_config=None,  # configure_logging() owns the process's logging
     )
     app.state.container = container
     # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by

@@ -1,0 +1,85 @@
+"""The `taskapi` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from entrypoints.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """taskapi: a per-user task management REST API.
+
+    Settings come from the environment or a .env file (see README.md).
+    """
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on [env HOST, default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [env PORT, default 8000].")
+@click.option(
+    "--workers", type=int, default=None, help="Worker processes [env WORKERS, default 1]."
+)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development only).")
+def serve(host: str | None, port: int | None, workers: int | None, reload: bool) -> None:
+    """Run the HTTP API.
+
+    With no DATABASE_URL (and TASK_STORE=postgres) it starts an embedded PostgreSQL under
+    TASKAPI_DATA_DIR first, once, for all workers, and stops it on exit.
+    """
+    import uvicorn  # noqa: PLC0415 (only this command needs the server)
+
+    from adapters.postgres.embedded import EmbeddedDatabaseError, EmbeddedPostgres  # noqa: PLC0415
+
+    settings = _settings()
+    # uvicorn re-raises SIGTERM once it has shut down gracefully; exiting through SystemExit
+    # instead of the default handler lets the `finally` below stop the embedded server.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    embedded = None
+    if settings.task_store == "postgres" and settings.database_url is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        try:
+            os.environ["DATABASE_URL"] = embedded.start()
+        except EmbeddedDatabaseError as error:
+            raise click.ClickException(str(error)) from None
+    try:
+        uvicorn.run(
+            "entrypoints.http.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=None if reload else (workers or settings.workers),
+            reload=reload,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def main() -> None:
+    cli(prog_name="taskapi")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

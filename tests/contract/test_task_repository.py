@@ -1,0 +1,303 @@
+"""One contract for every TaskRepository adapter: the in-memory one and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from application.unit_of_work import UnitOfWorkFactory
+from domain.ids import new_task_id
+from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
+from domain.task import Priority, Task, TaskChanges
+from tests.conftest import FixedClock
+
+T0 = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "postgres"])
+def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+    if request.param == "memory":
+        return InMemoryUnitOfWorkFactory()
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    return SqlAlchemyUnitOfWorkFactory(engine)
+
+
+def make_task(owner: str, title: str = "task", *, at: datetime = T0, **fields: Any) -> Task:
+    return Task.create(id=new_task_id(), user_id=owner, title=title, now=at, **fields)
+
+
+async def store(uow: UnitOfWorkFactory, *tasks: Task) -> None:
+    async with uow() as unit:
+        for task in tasks:
+            await unit.tasks.add(task)
+        await unit.commit()
+
+
+async def listing(uow: UnitOfWorkFactory, owner: str, query: TaskQuery) -> list[Task]:
+    async with uow() as unit:
+        return await unit.tasks.list(owner, query)
+
+
+async def test_added_task_reads_back_with_every_field(uow: UnitOfWorkFactory, owner: str) -> None:
+    task = make_task(
+        owner,
+        "Buy milk 🥛",
+        description="two litres",
+        due_at=T0 + timedelta(days=1),
+        priority=Priority.HIGH,
+        completed=True,
+    )
+    await store(uow, task)
+
+    async with uow() as unit:
+        loaded = await unit.tasks.get(owner, task.id)
+
+    assert loaded == task
+    assert loaded is not None
+    assert loaded.created_at.tzinfo is not None
+    assert loaded.created_at.microsecond == 123456
+
+
+async def test_another_owner_sees_nothing(uow: UnitOfWorkFactory, owner: str) -> None:
+    task = make_task(owner)
+    await store(uow, task)
+
+    async with uow() as unit:
+        assert await unit.tasks.get(f"{owner}-other", task.id) is None
+        assert await unit.tasks.remove(f"{owner}-other", task.id) is False
+        assert await unit.tasks.count(f"{owner}-other") == 0
+        await unit.commit()
+    async with uow() as unit:
+        assert await unit.tasks.get(owner, task.id) == task
+
+
+async def test_leaving_without_commit_rolls_back(uow: UnitOfWorkFactory, owner: str) -> None:
+    async with uow() as unit:
+        await unit.tasks.add(make_task(owner))
+
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 0
+
+
+async def test_an_error_inside_the_unit_of_work_rolls_back(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    async def add_then_fail() -> None:
+        async with uow() as unit:
+            await unit.tasks.add(make_task(owner))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await add_then_fail()
+
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 0
+
+
+async def test_update_stores_only_at_the_expected_version(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    task = make_task(owner, "first")
+    await store(uow, task)
+    task.apply(TaskChanges(title="second"), T0 + timedelta(seconds=1))
+
+    async with uow() as unit:
+        stale = await unit.tasks.update(task, expected_version=5)
+        fresh = await unit.tasks.update(task, expected_version=1)
+        await unit.commit()
+
+    assert (stale, fresh) == (False, True)
+    async with uow() as unit:
+        loaded = await unit.tasks.get(owner, task.id)
+    assert loaded is not None
+    assert (loaded.title, loaded.version) == ("second", 2)
+    assert loaded.updated_at == T0 + timedelta(seconds=1)
+
+
+async def test_remove_then_remove_again(uow: UnitOfWorkFactory, owner: str) -> None:
+    task = make_task(owner)
+    await store(uow, task)
+
+    async with uow() as unit:
+        first = await unit.tasks.remove(owner, task.id)
+        second = await unit.tasks.remove(owner, task.id)
+        await unit.commit()
+
+    assert (first, second) == (True, False)
+
+
+async def test_remove_completed_touches_only_the_owners_completed_tasks(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    other = f"{owner}-other"
+    await store(
+        uow,
+        make_task(owner, "done", completed=True),
+        make_task(owner, "done too", completed=True),
+        make_task(owner, "open"),
+        make_task(other, "theirs", completed=True),
+    )
+
+    async with uow() as unit:
+        deleted = await unit.tasks.remove_completed(owner)
+        await unit.commit()
+
+    assert deleted == 2
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 1
+        assert await unit.tasks.count(other) == 1
+
+
+async def test_stats_count_overdue_as_open_and_past_due(uow: UnitOfWorkFactory, owner: str) -> None:
+    now = T0 + timedelta(days=10)
+    await store(
+        uow,
+        make_task(owner, "late", due_at=now - timedelta(minutes=1)),
+        make_task(owner, "late but done", due_at=now - timedelta(days=1), completed=True),
+        make_task(owner, "future", due_at=now + timedelta(days=1)),
+        make_task(owner, "no due date"),
+        make_task(f"{owner}-other", "someone else's", due_at=now - timedelta(days=1)),
+    )
+
+    async with uow() as unit:
+        stats = await unit.tasks.stats(owner, now)
+
+    assert (stats.total, stats.completed, stats.pending, stats.overdue) == (4, 1, 3, 1)
+
+
+def expected_order(tasks: list[Task], order: TaskOrder) -> list[Task]:
+    """An independent statement of the contract's order: key, then id; no due date last."""
+
+    def key(task: Task) -> tuple[Any, ...]:
+        value = order.value_of(task)
+        return (value is None, value, task.id)
+
+    present = [t for t in tasks if order.value_of(t) is not None]
+    missing = [t for t in tasks if order.value_of(t) is None]
+    present.sort(key=key, reverse=order.descending)
+    missing.sort(key=lambda t: t.id, reverse=order.descending)
+    return present + missing
+
+
+@pytest.fixture
+async def varied_tasks(uow: UnitOfWorkFactory, owner: str) -> list[Task]:
+    """Tasks with ties on every sort key and some without a due date."""
+    clock = FixedClock(T0)
+    priorities = [Priority.NONE, Priority.HIGH, Priority.LOW, Priority.MEDIUM]
+    titles = ["banana", "Apple", "apple", "cherry", "banana", "Zed", "émile"]
+    tasks = []
+    for i in range(14):
+        due = None if i % 4 == 0 else T0 + timedelta(hours=i % 3)
+        task = make_task(
+            owner,
+            titles[i % len(titles)],
+            at=clock.advance(seconds=i % 2),  # pairs share created_at
+            due_at=due,
+            priority=priorities[i % len(priorities)],
+            completed=i % 5 == 1,
+        )
+        tasks.append(task)
+    await store(uow, *tasks)
+    return tasks
+
+
+SORTS = [TaskOrder(field, descending) for field in SortField for descending in (False, True)]
+
+
+@pytest.mark.parametrize("order", SORTS, ids=str)
+async def test_list_orders_by_key_then_id(
+    uow: UnitOfWorkFactory, owner: str, varied_tasks: list[Task], order: TaskOrder
+) -> None:
+    tasks = await listing(uow, owner, TaskQuery(TaskFilter(), order, limit=100))
+
+    assert [t.id for t in tasks] == [t.id for t in expected_order(varied_tasks, order)]
+
+
+@pytest.mark.parametrize("order", SORTS, ids=str)
+async def test_list_after_a_position_continues_where_the_page_ended(
+    uow: UnitOfWorkFactory, owner: str, varied_tasks: list[Task], order: TaskOrder
+) -> None:
+    walked: list[Task] = []
+    after: Position | None = None
+    while True:
+        page = await listing(uow, owner, TaskQuery(TaskFilter(), order, limit=3, after=after))
+        if not page:
+            break
+        walked.extend(page)
+        after = Position(order.value_of(page[-1]), page[-1].id)
+
+    assert [t.id for t in walked] == [t.id for t in expected_order(varied_tasks, order)]
+
+
+FILTERS: list[tuple[str, TaskFilter, Callable[[Task], bool]]] = [
+    ("high", TaskFilter(priority=Priority.HIGH), lambda t: t.priority is Priority.HIGH),
+    ("open", TaskFilter(completed=False), lambda t: not t.completed),
+    ("done", TaskFilter(completed=True), lambda t: t.completed),
+    ("search", TaskFilter(search="APPLE"), lambda t: "apple" in t.title.lower()),
+    (
+        "due window",
+        TaskFilter(due_after=T0, due_before=T0 + timedelta(hours=2)),
+        lambda t: t.due_at is not None and T0 < t.due_at < T0 + timedelta(hours=2),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "task_filter", "keep"), FILTERS, ids=[f[0] for f in FILTERS])
+async def test_list_filters(
+    uow: UnitOfWorkFactory,
+    owner: str,
+    varied_tasks: list[Task],
+    name: str,
+    task_filter: TaskFilter,
+    keep: Callable[[Task], bool],
+) -> None:
+    tasks = await listing(uow, owner, TaskQuery(task_filter, TaskOrder(), limit=100))
+
+    expected = {t.id for t in varied_tasks if keep(t)}
+    assert {t.id for t in tasks} == expected
+    assert expected, f"the fixture should exercise the {name} filter"
+
+
+async def test_search_treats_like_wildcards_literally(uow: UnitOfWorkFactory, owner: str) -> None:
+    await store(
+        uow,
+        make_task(owner, "100% done"),
+        make_task(owner, "1000 done"),
+        make_task(owner, "snake_case"),
+        make_task(owner, "snakeXcase"),
+        make_task(owner, "plain", description="back\\slash"),
+    )
+
+    async def titles(search: str) -> set[str]:
+        found = await listing(uow, owner, TaskQuery(TaskFilter(search=search), TaskOrder(), 100))
+        return {t.title for t in found}
+
+    assert await titles("0%") == {"100% done"}
+    assert await titles("e_c") == {"snake_case"}
+    assert await titles("k\\s") == {"plain"}
+
+
+async def test_list_respects_the_limit(uow: UnitOfWorkFactory, owner: str) -> None:
+    await store(uow, *(make_task(owner, f"t{i}") for i in range(5)))
+
+    tasks = await listing(uow, owner, TaskQuery(TaskFilter(), TaskOrder(), limit=2))
+
+    assert len(tasks) == 2
+
+
+async def test_lock_owner_can_be_taken_in_a_unit_of_work(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    async with uow() as unit:
+        await unit.tasks.lock_owner(owner)
+        await unit.tasks.add(make_task(owner))
+        await unit.commit()
+
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 1
