@@ -23,8 +23,11 @@ class TaskFields:
 
 @dataclass(frozen=True, slots=True)
 class CreateTaskCommand:
+    """`idempotency_key`: a repeat with the same key and fields returns the first result."""
+
     owner: str
     fields: TaskFields
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,15 @@ from application.commands import (
     TaskRef,
 )
 from application.cursor import CursorCodec
+from application.idempotency import (
+    KEY_LIFETIME,
+    CreatedTask,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    StoredResult,
+    check_idempotency_key,
+    fingerprint,
+)
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import TaskLimitReached, TaskNotFound, VersionConflict
 from domain.ids import new_task_id
@@ -24,15 +33,16 @@ from domain.task import Task, TaskChanges, TaskStats, check_owner
 
 
 class CreateTask:
-    """Create a task for its owner, within the owner's task limit."""
+    """Create a task for its owner, within the owner's task limit, at most once per key."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_tasks_per_user: int) -> None:
         self._uow = uow
         self._clock = clock
         self._max_tasks = max_tasks_per_user
 
-    async def __call__(self, command: CreateTaskCommand) -> Task:
+    async def __call__(self, command: CreateTaskCommand) -> CreatedTask:
         fields = command.fields
+        now = self._clock.now()
         task = Task.create(
             id=new_task_id(),
             user_id=command.owner,
@@ -41,16 +51,49 @@ class CreateTask:
             completed=fields.completed,
             due_at=fields.due_at,
             priority=fields.priority,
-            now=self._clock.now(),
+            now=now,
+        )
+        key = (
+            None
+            if command.idempotency_key is None
+            else check_idempotency_key(command.idempotency_key)
         )
         async with self._uow() as uow:
+            if key is not None:
+                earlier = await uow.idempotency.claim(task.user_id, key, fingerprint(fields), now)
+                if earlier is not None:
+                    return _replay(earlier, fingerprint(fields))
             # The lock makes count-then-insert atomic per owner: parallel creates never overshoot.
             await uow.tasks.lock_owner(task.user_id)
             if await uow.tasks.count(task.user_id) >= self._max_tasks:
                 raise TaskLimitReached(self._max_tasks)
             await uow.tasks.add(task)
+            if key is not None:
+                await uow.idempotency.remember(task.user_id, key, task)
             await uow.commit()
-        return task
+        return CreatedTask(task)
+
+
+def _replay(earlier: StoredResult, request_fingerprint: str) -> CreatedTask:
+    if earlier.fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused
+    if earlier.task is None:
+        raise IdempotencyKeyInUse
+    return CreatedTask(earlier.task, replayed=True)
+
+
+class PurgeIdempotencyKeys:
+    """Forget idempotency keys older than their lifetime."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def __call__(self) -> int:
+        async with self._uow() as uow:
+            purged = await uow.idempotency.purge(self._clock.now() - KEY_LIFETIME)
+            await uow.commit()
+        return purged
 
 
 class GetTask:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
+from application.idempotency import IdempotencyStore
 from domain.ports import TaskRepository
 
 
@@ -13,6 +14,7 @@ class UnitOfWork(Protocol):
     """An async context manager around one transaction; leaving it without `commit()` rolls back."""
 
     tasks: TaskRepository
+    idempotency: IdempotencyStore
 
     async def __aenter__(self) -> Self: ...
 

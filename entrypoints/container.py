@@ -17,6 +17,7 @@ from application.tasks import (
     GetTask,
     ListTasks,
     PatchTask,
+    PurgeIdempotencyKeys,
     ReplaceTask,
     SetCompletion,
     TaskStatistics,
@@ -71,6 +72,7 @@ class Container(containers.DeclarativeContainer):
     set_completion = providers.Singleton(SetCompletion, unit_of_work, clock)
     delete_task = providers.Singleton(DeleteTask, unit_of_work)
     clear_completed = providers.Singleton(ClearCompleted, unit_of_work)
+    purge_idempotency_keys = providers.Singleton(PurgeIdempotencyKeys, unit_of_work, clock)
 
 
 def build_container(settings: Settings | None = None) -> Container:

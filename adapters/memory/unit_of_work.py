@@ -6,6 +6,7 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from adapters.memory.idempotency import InMemoryIdempotencyStore, KeyTable
 from adapters.memory.repository import InMemoryTaskRepository, TaskKey
 from domain.task import Task
 
@@ -15,6 +16,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self.tasks: dict[TaskKey, Task] = {}
+        self.idempotency_keys: KeyTable = {}
         # One unit of work at a time: the in-memory store's stand-in for row locks.
         self.lock = asyncio.Lock()
 
@@ -25,14 +27,18 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._working: dict[TaskKey, Task] = {}
+        self._working_keys: KeyTable = {}
         self.tasks = InMemoryTaskRepository(self._working)
+        self.idempotency = InMemoryIdempotencyStore(self._working_keys)
         self.committed = False
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
         # A shallow copy suffices: stored tasks are never mutated in place, only replaced.
         self._working = dict(self._store.tasks)
+        self._working_keys = dict(self._store.idempotency_keys)
         self.tasks = InMemoryTaskRepository(self._working)
+        self.idempotency = InMemoryIdempotencyStore(self._working_keys)
         return self
 
     async def __aexit__(
@@ -42,15 +48,19 @@ class InMemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._working = {}
+        self._working_keys = {}
         self._store.lock.release()
 
     async def commit(self) -> None:
         self._store.tasks = dict(self._working)
+        self._store.idempotency_keys = dict(self._working_keys)
         self.committed = True
 
     async def rollback(self) -> None:
         self._working.clear()
         self._working.update(self._store.tasks)
+        self._working_keys.clear()
+        self._working_keys.update(self._store.idempotency_keys)
 
 
 class InMemoryUnitOfWorkFactory:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -43,3 +45,34 @@ def row_from_task(task: Task) -> dict[str, Any]:
         "updated_at": task.updated_at,
         "version": task.version,
     }
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def task_to_json(task: Task) -> dict[str, Any]:
+    """A snapshot for a JSON column (the idempotency key's first result)."""
+    row = row_from_task(task)
+    for name, value in row.items():
+        if isinstance(value, UUID):
+            row[name] = str(value)
+        elif isinstance(value, datetime):
+            row[name] = value.isoformat()
+    return row
+
+
+def task_from_json(data: dict[str, Any]) -> Task:
+    return Task(
+        id=UUID(data["id"]),
+        user_id=data["user_id"],
+        title=data["title"],
+        description=data["description"],
+        completed=data["completed"],
+        completed_at=_timestamp(data["completed_at"]),
+        due_at=_timestamp(data["due_at"]),
+        priority=Priority(data["priority"]),
+        created_at=datetime.fromisoformat(data["created_at"]),
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+        version=data["version"],
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 metadata = sa.MetaData()
 
@@ -39,4 +40,16 @@ tasks = sa.Table(
     sa.Index("ix_tasks_user_due_desc", "user_id", sa.text(DUE_AT_DESC_SQL), "id"),
     sa.Index("ix_tasks_user_priority", "user_id", "priority_rank", "id"),
     sa.Index("ix_tasks_user_title", "user_id", "title", "id"),
+)
+
+# A create's idempotency key, scoped by owner; the task snapshot is the first response's data.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("fingerprint", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("task", postgresql.JSONB(), nullable=True),
+    sa.PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
 )

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.postgres.idempotency import SqlAlchemyIdempotencyStore
 from adapters.postgres.outages import is_outage
 from adapters.postgres.repository import SqlAlchemyTaskRepository
 from application.unit_of_work import StorageUnavailable
@@ -18,6 +19,7 @@ class SqlAlchemyUnitOfWork:
     # Core on a connection, not an ORM session: rows are mapped to aggregates by
     # hand (mapping.py), so an identity map and change tracking would be dead weight.
     tasks: SqlAlchemyTaskRepository
+    idempotency: SqlAlchemyIdempotencyStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -37,6 +39,7 @@ class SqlAlchemyUnitOfWork:
             raise
         self._connection = connection
         self.tasks = SqlAlchemyTaskRepository(connection)
+        self.idempotency = SqlAlchemyIdempotencyStore(connection)
         return self
 
     async def __aexit__(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +15,7 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http.controllers import TaskController
@@ -23,6 +27,7 @@ from entrypoints.logs import configure_logging
 logger = logging.getLogger("taskapi")
 
 MAX_BODY_BYTES = 64 * 1024
+PURGE_INTERVAL_SECONDS = 15 * 60
 _USE_CASES = (
     "create_task",
     "get_task",
@@ -45,6 +50,19 @@ def _provide(factory: Callable[[], Any]) -> Provide:
     return Provide(provide, sync_to_thread=False, use_cache=True)
 
 
+async def _purge_expired_keys(purge: PurgeIdempotencyKeys) -> None:
+    """Every worker sweeps now and then; the keys' lifetime is checked on use regardless."""
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS * random.uniform(0.5, 1.5))
+        try:
+            purged = await purge()
+        except Exception as error:  # a missed sweep is harmless; the next one catches up
+            logger.warning("purging expired idempotency keys failed: %r", error)
+        else:
+            if purged:
+                logger.info("purged %d expired idempotency keys", purged)
+
+
 def create_app(container: Container | None = None) -> Litestar:
     container = container or build_container()
     settings: Settings = container.settings()
@@ -58,9 +76,13 @@ def create_app(container: Container | None = None) -> Litestar:
             logger.warning(
                 "AUTH_MODE=none: any caller may act as any user_id; use AUTH_MODE=jwt in production"
             )
+        purger = asyncio.create_task(_purge_expired_keys(container.purge_idempotency_keys()))
         try:
             yield
         finally:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
             await storage.stop()
 
     app = Litestar(

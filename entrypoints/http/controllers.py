@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -146,7 +146,9 @@ class TaskController(Controller):
         self,
         user_id: UserId,
         list_tasks: ListTasks,
-        completed: bool | None = None,
+        completed: Annotated[
+            Literal["true", "false"] | None, Parameter(description="true or false")
+        ] = None,
         priority: PriorityName | None = None,
         q: Annotated[
             str | None,
@@ -181,7 +183,7 @@ class TaskController(Controller):
         query = ListTasksQuery(
             owner=owner_from_path(user_id),
             filter=TaskFilter(
-                completed=completed,
+                completed=None if completed is None else completed == "true",
                 priority=None if priority is None else Priority(priority),
                 search=q,
                 due_before=due_before,
@@ -199,12 +201,28 @@ class TaskController(Controller):
 
     @post("/", summary="Create a task")
     async def create_task(
-        self, request: Request[Any, Any, Any], user_id: UserId, create_task: CreateTask
+        self,
+        request: Request[Any, Any, Any],
+        user_id: UserId,
+        create_task: CreateTask,
+        idempotency_key: Annotated[
+            str | None,
+            Parameter(
+                header="Idempotency-Key",
+                required=False,
+                description="1 to 255 printable ASCII characters, scoped to the user, kept 24 "
+                "hours: a repeat with the same body returns the first response "
+                "(Idempotent-Replayed: true) and creates nothing; another body is a 409",
+            ),
+        ] = None,
     ) -> Response[TaskEnvelope]:
         owner = owner_from_path(user_id)
         body = decode_body(await request.body(), TaskWrite)
-        task = await create_task(CreateTaskCommand(owner, body.to_fields()))
-        return _task_response(task, 201, Location=f"/api/{owner}/tasks/{task.id}")
+        created = await create_task(CreateTaskCommand(owner, body.to_fields(), idempotency_key))
+        headers = {"Location": f"/api/{owner}/tasks/{created.task.id}"}
+        if created.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return _task_response(created.task, 201, **headers)
 
     @delete(
         "/",

@@ -11,6 +11,7 @@ from typing import Any, Final
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from application.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.unit_of_work import StorageUnavailable
 from domain.errors import (
     DomainError,
@@ -32,7 +33,6 @@ _CODE_BY_STATUS: Final = {
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
-    409: "CONFLICT",
     412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -45,6 +45,15 @@ _MESSAGE_BY_STATUS: Final = {
     404: "no such route",
     405: "method not allowed on this route",
     413: "request body is larger than 64 KiB",
+}
+
+
+_STATUS_BY_DOMAIN_ERROR: Final[Mapping[type[DomainError], int]] = {
+    TaskNotFound: 404,
+    VersionConflict: 412,
+    TaskLimitReached: 409,
+    IdempotencyKeyReused: 409,
+    IdempotencyKeyInUse: 409,
 }
 
 
@@ -102,10 +111,6 @@ _MESSAGE_RULES: Final[list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]
         lambda m: "must be an RFC 3339 timestamp with an offset",
     ),
     (
-        re.compile(r"Invalid enum value"),
-        lambda m: "must be one of none, low, medium, high",
-    ),
-    (
         re.compile(r"Expected `str` of length <= (?P<n>\d+)"),
         lambda m: f"must be at most {m['n']} characters",
     ),
@@ -115,6 +120,7 @@ _MESSAGE_RULES: Final[list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]
     ),
 ]
 
+_ALLOWED_VALUES: Final = {"priority": "none, low, medium, high", "completed": "true, false"}
 _READ_ONLY_FIELDS: Final = frozenset(
     {"id", "user_id", "completed_at", "created_at", "updated_at", "version"}
 )
@@ -131,6 +137,10 @@ def describe_decode_error(text: str) -> FieldError:
     if missing := re.search(r"missing required field `(?P<name>[^`]*)`", message):
         return FieldError(missing["name"], "is required")
     field = path.split(".")[0].split("[")[0] or "body"
+    if "Invalid enum value" in message:
+        return FieldError(
+            field, f"must be one of {_ALLOWED_VALUES.get(field, 'its allowed values')}"
+        )
     if field == "body" and "Expected `object`" in message:
         return FieldError("body", "must be a JSON object")
     for pattern, render in _MESSAGE_RULES:
@@ -179,7 +189,9 @@ def _on_media_type(request: Request[Any, Any, Any], exc: UnsupportedMediaType) -
 
 
 def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    status = {TaskNotFound: 404, VersionConflict: 412, TaskLimitReached: 409}.get(type(exc), 409)
+    status = _STATUS_BY_DOMAIN_ERROR.get(type(exc))
+    if status is None:
+        return _on_internal_error(request, exc)
     headers = {}
     if isinstance(exc, VersionConflict):
         headers["ETag"] = f'"{exc.current_version}"'
@@ -199,15 +211,17 @@ def _on_storage_unavailable(
     )
 
 
+def _parameter_error(name: str, message: str) -> FieldError:
+    """Litestar reports parameter errors as (key, msgspec message without its path)."""
+    return FieldError(name, describe_decode_error(f"{message} - at `$.{name}`").message)
+
+
 def _on_litestar_validation(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
     extra = exc.extra if isinstance(exc.extra, list) else []
     errors = [
-        FieldError(
-            str(item.get("key") or "request"),
-            describe_decode_error(str(item.get("message", ""))).message,
-        )
+        _parameter_error(str(item.get("key") or "request"), str(item.get("message", "")))
         for item in extra
         if isinstance(item, dict)
     ]

@@ -301,3 +301,49 @@ async def test_lock_owner_can_be_taken_in_a_unit_of_work(
 
     async with uow() as unit:
         assert await unit.tasks.count(owner) == 1
+
+
+async def test_an_idempotency_key_is_claimed_once_and_remembers_its_task(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    task = make_task(owner, "keyed")
+    async with uow() as unit:
+        first_claim = await unit.idempotency.claim(owner, "key-1", "fp", T0)
+        await unit.tasks.add(task)
+        await unit.idempotency.remember(owner, "key-1", task)
+        await unit.commit()
+
+    async with uow() as unit:
+        again = await unit.idempotency.claim(owner, "key-1", "fp", T0 + timedelta(hours=1))
+        elsewhere = await unit.idempotency.claim(f"{owner}-other", "key-1", "fp", T0)
+
+    assert first_claim is None
+    assert again is not None
+    assert again.fingerprint == "fp"
+    assert again.task == task
+    assert elsewhere is None
+
+
+async def test_an_uncommitted_claim_is_forgotten(uow: UnitOfWorkFactory, owner: str) -> None:
+    async with uow() as unit:
+        await unit.idempotency.claim(owner, "key-2", "fp", T0)
+
+    async with uow() as unit:
+        assert await unit.idempotency.claim(owner, "key-2", "other", T0) is None
+
+
+async def test_expired_keys_are_free_and_purged(uow: UnitOfWorkFactory, owner: str) -> None:
+    async with uow() as unit:
+        await unit.idempotency.claim(owner, "old", "fp", T0)
+        await unit.commit()
+    later = T0 + timedelta(hours=24, seconds=1)
+
+    async with uow() as unit:
+        reclaimed = await unit.idempotency.claim(owner, "old", "new-fp", later)
+        await unit.commit()
+    async with uow() as unit:
+        purged = await unit.idempotency.purge(later + timedelta(seconds=1))
+        await unit.commit()
+
+    assert reclaimed is None
+    assert purged >= 1

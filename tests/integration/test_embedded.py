@@ -20,7 +20,7 @@ async def test_tasks_survive_a_restart_of_the_embedded_server(tmp_path: Path, ow
     await first.start()
     try:
         create = CreateTask(first.unit_of_work_factory(), FixedClock(), 10)
-        task = await create(CreateTaskCommand(owner, TaskFields(title="kept")))
+        task = (await create(CreateTaskCommand(owner, TaskFields(title="kept")))).task
     finally:
         await first.stop()
 

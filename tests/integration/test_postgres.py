@@ -31,7 +31,7 @@ from application.commands import (
     TaskRef,
 )
 from application.cursor import CursorCodec
-from application.tasks import CreateTask, GetTask, ListTasks, PatchTask
+from application.tasks import CreateTask, GetTask, ListTasks, PatchTask, PurgeIdempotencyKeys
 from application.unit_of_work import StorageUnavailable
 from domain.errors import TaskLimitReached, VersionConflict
 from domain.listing import SortField, TaskFilter, TaskOrder, TaskQuery
@@ -92,7 +92,7 @@ async def test_every_statement_on_tasks_is_scoped_by_owner(
 ) -> None:
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=100)
-    task = await create(CreateTaskCommand(owner, TaskFields(title="scoped")))
+    task = (await create(CreateTaskCommand(owner, TaskFields(title="scoped")))).task
     await GetTask(uow)(TaskRef(owner, task.id))
     await PatchTask(uow, clock)(PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="x")))
     await ListTasks(uow, CursorCodec(b"k"))(ListTasksQuery(owner))
@@ -153,11 +153,12 @@ async def test_keyset_paging_under_concurrent_inserts_and_deletes(
     doomed = []
     for i in range(40):
         clock.advance(seconds=1)
-        task = await create(
+        created = await create(
             CreateTaskCommand(
                 owner, TaskFields(title=f"task {i:02}", due_at=None if i % 3 else clock.now())
             )
         )
+        task = created.task
         (doomed if i % 4 == 1 else survivors).append(task)
     lister = ListTasks(uow, CursorCodec(b"k"))
 
@@ -215,7 +216,9 @@ async def test_two_writers_with_the_same_if_match_one_wins(
     uow: SqlAlchemyUnitOfWorkFactory, owner: str
 ) -> None:
     clock = FixedClock()
-    task = await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields(title="shared")))
+    task = (
+        await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields(title="shared")))
+    ).task
     patch = PatchTask(uow, clock)
     ref = TaskRef(owner, task.id, expected_versions=frozenset({1}))
 
@@ -254,12 +257,72 @@ async def test_timestamps_round_trip_with_microseconds_in_utc(
 ) -> None:
     clock = FixedClock(datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=UTC))
     due = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC) + timedelta(hours=0)
-    task = await CreateTask(uow, clock, 100)(
+    created = await CreateTask(uow, clock, 100)(
         CreateTaskCommand(owner, TaskFields(title="t", due_at=due))
     )
+    task = created.task
 
     stored = await GetTask(uow)(TaskRef(owner, task.id))
 
     assert stored.created_at == clock.now()
     assert stored.due_at == due
     assert stored.created_at.utcoffset() == timedelta(0)
+
+
+async def test_twenty_parallel_creates_with_one_key_make_one_task(
+    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+) -> None:
+    create = CreateTask(uow, FixedClock(), max_tasks_per_user=100)
+    command = CreateTaskCommand(owner, TaskFields(title="once"), idempotency_key="retry-1")
+
+    results = await asyncio.gather(*(create(command) for _ in range(20)))
+
+    assert len({r.task.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 1
+
+
+async def test_a_key_is_scoped_to_its_owner(uow: SqlAlchemyUnitOfWorkFactory, owner: str) -> None:
+    create = CreateTask(uow, FixedClock(), max_tasks_per_user=100)
+    fields = TaskFields(title="same key, two users")
+
+    mine = await create(CreateTaskCommand(owner, fields, idempotency_key="k"))
+    theirs = await create(CreateTaskCommand(f"{owner}-other", fields, idempotency_key="k"))
+
+    assert not mine.replayed
+    assert not theirs.replayed
+    assert mine.task.id != theirs.task.id
+
+
+async def test_a_key_is_free_again_after_its_lifetime_and_purged(
+    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+) -> None:
+    clock = FixedClock()
+    create = CreateTask(uow, clock, max_tasks_per_user=100)
+    first = await create(CreateTaskCommand(owner, TaskFields(title="a"), idempotency_key="k"))
+    clock.advance(hours=24, seconds=1)
+
+    second = await create(CreateTaskCommand(owner, TaskFields(title="b"), idempotency_key="k"))
+    clock.advance(hours=24, seconds=1)
+    purged = await PurgeIdempotencyKeys(uow, clock)()
+
+    assert not second.replayed
+    assert second.task.id != first.task.id
+    assert purged >= 1
+    async with uow() as unit:
+        assert await unit.idempotency.claim(owner, "k", "x", clock.now()) is None
+
+
+async def test_a_failed_create_does_not_keep_its_key(
+    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+) -> None:
+    create = CreateTask(uow, FixedClock(), max_tasks_per_user=1)
+    await create(CreateTaskCommand(owner, TaskFields(title="fills the cap")))
+
+    with pytest.raises(TaskLimitReached):
+        await create(CreateTaskCommand(owner, TaskFields(title="b"), idempotency_key="k"))
+    async with uow() as unit:
+        claimed = await unit.idempotency.claim(owner, "k", "x", FixedClock().now())
+
+    assert claimed is None
