@@ -8,7 +8,7 @@ from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.memory.unit_of_work import InMemoryStorage
-from adapters.postgres.database import PoolSettings, PostgresStorage
+from adapters.postgres.database import PoolSettings, PostgresStorage, behind_transaction_pooler
 from application.cursor import CursorCodec
 from application.tasks import (
     ClearCompleted,
@@ -31,6 +31,8 @@ def _pool_settings(settings: Settings) -> PoolSettings:
         max_overflow=settings.db_max_overflow,
         connect_timeout_seconds=settings.db_connect_timeout,
         statement_timeout_seconds=settings.db_statement_timeout,
+        transaction_pooler=settings.database_url is not None
+        and behind_transaction_pooler(settings.database_url, settings.db_transaction_pooler),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -33,6 +34,17 @@ class PoolSettings:
     recycle_seconds: int = 1800
     connect_timeout_seconds: float = 5.0
     statement_timeout_seconds: float = 10.0
+    # Behind a transaction-mode pooler (pgbouncer, Neon's "-pooler" endpoints) consecutive
+    # transactions may run on different server connections, so no named prepared statement
+    # may be relied on to outlive its transaction.
+    transaction_pooler: bool = False
+
+
+def behind_transaction_pooler(url: str, setting: str = "auto") -> bool:
+    """`auto`: Neon's pooled endpoints are recognised by their host name."""
+    if setting != "auto":
+        return setting == "true"
+    return "-pooler." in (make_url(url).host or "")
 
 
 def async_url(url: str) -> URL:
@@ -45,6 +57,10 @@ def async_url(url: str) -> URL:
     if sslmode is not None and "ssl" not in query:
         query["ssl"] = sslmode
     return parsed.set(drivername="postgresql+asyncpg", query=query)
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
 
 
 def create_engine(url: str, pool: PoolSettings | None = None, **overrides: Any) -> AsyncEngine:
@@ -62,6 +78,12 @@ def create_engine(url: str, pool: PoolSettings | None = None, **overrides: Any) 
             "server_settings": {"application_name": "taskapi"},
         },
     }
+    if pool.transaction_pooler:
+        options["connect_args"].update(
+            statement_cache_size=0,  # asyncpg's own cache
+            prepared_statement_cache_size=0,  # SQLAlchemy's cache
+            prepared_statement_name_func=_unique_statement_name,
+        )
     options.update(overrides)
     if options.get("poolclass") is sa.NullPool:
         for pool_only in ("pool_size", "max_overflow", "pool_timeout"):
