@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Final
 
 from application.commands import (
     CreateTaskCommand,
@@ -25,11 +26,14 @@ from application.idempotency import (
     fingerprint,
 )
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.errors import TaskLimitReached, TaskNotFound, VersionConflict
+from domain.errors import TaskLimitReached, TaskNotFound, ValidationFailed, VersionConflict
 from domain.ids import new_task_id
 from domain.listing import Position, TaskQuery
 from domain.ports import Clock
 from domain.task import Task, TaskChanges, TaskStats, check_owner
+
+MAX_PAGE_SIZE: Final = 500
+MAX_SEARCH_LENGTH: Final = 200
 
 
 class CreateTask:
@@ -118,6 +122,11 @@ class ListTasks:
         self._cursors = cursors
 
     async def __call__(self, query: ListTasksQuery) -> TaskPage:
+        if not 1 <= query.limit <= MAX_PAGE_SIZE:
+            raise ValidationFailed("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        search = query.filter.search
+        if search is not None and not 1 <= len(search) <= MAX_SEARCH_LENGTH:
+            raise ValidationFailed("q", f"must be 1 to {MAX_SEARCH_LENGTH} characters")
         after = (
             None
             if query.cursor is None

@@ -63,9 +63,10 @@ class TaskFilter:
         if self.priority is not None and task.priority != self.priority:
             return False
         if self.search is not None:
-            needle = self.search.casefold()
+            # lower(), not casefold(): the same folding as PostgreSQL's ILIKE.
+            needle = self.search.lower()
             haystacks = (task.title, task.description or "")
-            if not any(needle in h.casefold() for h in haystacks):
+            if not any(needle in h.lower() for h in haystacks):
                 return False
         if self.due_before is not None and (task.due_at is None or task.due_at >= self.due_before):
             return False

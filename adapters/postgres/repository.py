@@ -53,7 +53,8 @@ def _filter_conditions(task_filter: TaskFilter) -> list[sa.ColumnElement[bool]]:
         pattern = f"%{_escape_like(task_filter.search)}%"
         conditions.append(
             sa.or_(
-                tasks.c.title.ilike(pattern, escape="\\"),
+                # The column's "C" collation folds ASCII only; the database's default folds é/É.
+                sa.collate(tasks.c.title, "default").ilike(pattern, escape="\\"),
                 tasks.c.description.ilike(pattern, escape="\\"),
             )
         )

@@ -30,11 +30,15 @@ def owner_from_path(user_id: str) -> str:
         raise RequestInvalid.of("user_id", error.reason) from None
 
 
+_UUID: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
 def task_id_from_path(task_id: str) -> UUID:
-    try:
-        return UUID(task_id)
-    except ValueError:
-        raise RequestInvalid.of("task_id", "must be a UUID") from None
+    if not _UUID.fullmatch(task_id):
+        raise RequestInvalid.of("task_id", "must be a UUID (8-4-4-4-12 hexadecimal digits)")
+    return UUID(task_id)
 
 
 def decode_body(body: bytes, shape: type[T]) -> T:
@@ -67,8 +71,12 @@ def _entity_tags(header: str) -> list[tuple[bool, str]]:
     return tags
 
 
+_VERSION_TAG: Final = re.compile(r"[1-9][0-9]{0,8}")
+
+
 def _version_of(tag: str) -> int | None:
-    return int(tag) if tag.isdigit() and len(tag) < 10 else None
+    """Our ETags are versions in decimal, no leading zeros: any other tag names no version."""
+    return int(tag) if _VERSION_TAG.fullmatch(tag) else None
 
 
 def expected_versions(if_match: str | None) -> frozenset[int] | None:

@@ -347,3 +347,20 @@ async def test_expired_keys_are_free_and_purged(uow: UnitOfWorkFactory, owner: s
 
     assert reclaimed is None
     assert purged >= 1
+
+
+async def test_search_folds_case_beyond_ascii(uow: UnitOfWorkFactory, owner: str) -> None:
+    await store(
+        uow,
+        make_task(owner, "ÉCOLE"),
+        make_task(owner, "Straße", description="Über alles"),
+        make_task(owner, "plain"),
+    )
+
+    async def titles(search: str) -> set[str]:
+        found = await listing(uow, owner, TaskQuery(TaskFilter(search=search), TaskOrder(), 100))
+        return {t.title for t in found}
+
+    assert await titles("école") == {"ÉCOLE"}
+    assert await titles("über") == {"Straße"}
+    assert await titles("STRASSE") == set()  # no casefold: ß stays ß, as in PostgreSQL
