@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 from msgspec import UNSET
 
 from application.commands import (
@@ -76,15 +77,15 @@ LIST_QUERY = frozenset(
 
 UserId = Annotated[
     str,
-    Parameter(
+    PathParameter(
         description="The owner: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -",
     ),
 ]
-TaskId = Annotated[str, Parameter(description="The task's UUID")]
+TaskId = Annotated[str, PathParameter(description="The task's UUID")]
 IfMatch = Annotated[
     str | None,
-    Parameter(
-        header="If-Match",
+    HeaderParameter(
+        name="If-Match",
         required=False,
         description='Refuse the change (412) unless the task\'s ETag is one of these, e.g. "3"',
     ),
@@ -145,36 +146,38 @@ class TaskController(Controller):
     async def list_tasks(
         self,
         user_id: UserId,
-        list_tasks: ListTasks,
+        list_tasks: NamedDependency[ListTasks],
         completed: Annotated[
-            Literal["true", "false"] | None, Parameter(description="true or false")
+            Literal["true", "false"] | None, QueryParameter(description="true or false")
         ] = None,
-        priority: PriorityName | None = None,
+        priority: Annotated[
+            PriorityName | None, QueryParameter(description="none, low, medium or high")
+        ] = None,
         q: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 min_length=1,
                 max_length=200,
                 description="Case-insensitive substring of title or description",
             ),
         ] = None,
         due_before: Annotated[
-            datetime | None, Parameter(description="Only tasks due strictly before this")
+            datetime | None, QueryParameter(description="Only tasks due strictly before this")
         ] = None,
         due_after: Annotated[
-            datetime | None, Parameter(description="Only tasks due strictly after this")
+            datetime | None, QueryParameter(description="Only tasks due strictly after this")
         ] = None,
         sort: Annotated[
             str,
-            Parameter(
+            QueryParameter(
                 description="Sort key; `-` for descending. Ties break on id in the same "
                 "direction; tasks without due_at come last either way.",
                 examples=[],
             ),
         ] = "-created_at",
-        limit: Annotated[int, Parameter(ge=1, le=500, description="Page size")] = 100,
+        limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size")] = 100,
         cursor: Annotated[
-            str | None, Parameter(description="The previous page's meta.next_cursor")
+            str | None, QueryParameter(description="The previous page's meta.next_cursor")
         ] = None,
     ) -> Response[TaskListEnvelope]:
         for name, value in (("due_before", due_before), ("due_after", due_after)):
@@ -204,11 +207,11 @@ class TaskController(Controller):
         self,
         request: Request[Any, Any, Any],
         user_id: UserId,
-        create_task: CreateTask,
+        create_task: NamedDependency[CreateTask],
         idempotency_key: Annotated[
             str | None,
-            Parameter(
-                header="Idempotency-Key",
+            HeaderParameter(
+                name="Idempotency-Key",
                 required=False,
                 description="1 to 255 printable ASCII characters, scoped to the user, kept 24 "
                 "hours: a repeat with the same body returns the first response "
@@ -233,9 +236,9 @@ class TaskController(Controller):
     async def clear_completed(
         self,
         user_id: UserId,
-        clear_completed: ClearCompleted,
+        clear_completed: NamedDependency[ClearCompleted],
         completed: Annotated[
-            str | None, Parameter(description="Must be `true`: deletes the completed tasks")
+            str | None, QueryParameter(description="Must be `true`: deletes the completed tasks")
         ] = None,
     ) -> DeletedCountEnvelope:
         owner = owner_from_path(user_id)
@@ -245,7 +248,9 @@ class TaskController(Controller):
         return DeletedCountEnvelope(data=DeletedCount(deleted=deleted))
 
     @get("/stats", summary="Counts for a dashboard")
-    async def stats(self, user_id: UserId, task_statistics: TaskStatistics) -> StatsEnvelope:
+    async def stats(
+        self, user_id: UserId, task_statistics: NamedDependency[TaskStatistics]
+    ) -> StatsEnvelope:
         stats = await task_statistics(owner_from_path(user_id))
         return StatsEnvelope(data=StatsRead.of(stats))
 
@@ -254,10 +259,12 @@ class TaskController(Controller):
         self,
         user_id: UserId,
         task_id: TaskId,
-        get_task: GetTask,
+        get_task: NamedDependency[GetTask],
         if_none_match: Annotated[
             str | None,
-            Parameter(header="If-None-Match", required=False, description="304 when it matches"),
+            HeaderParameter(
+                name="If-None-Match", required=False, description="304 when it matches"
+            ),
         ] = None,
     ) -> Response[Any]:
         task = await get_task(_ref(user_id, task_id))
@@ -271,7 +278,7 @@ class TaskController(Controller):
         request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
-        replace_task: ReplaceTask,
+        replace_task: NamedDependency[ReplaceTask],
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
         ref = _ref(user_id, task_id, if_match)
@@ -284,7 +291,7 @@ class TaskController(Controller):
         request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
-        patch_task: PatchTask,
+        patch_task: NamedDependency[PatchTask],
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
         ref = _ref(user_id, task_id, if_match)
@@ -297,7 +304,7 @@ class TaskController(Controller):
         request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
-        set_completion: SetCompletion,
+        set_completion: NamedDependency[SetCompletion],
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
         ref = _ref(user_id, task_id, if_match)
@@ -310,7 +317,7 @@ class TaskController(Controller):
         self,
         user_id: UserId,
         task_id: TaskId,
-        delete_task: DeleteTask,
+        delete_task: NamedDependency[DeleteTask],
         if_match: IfMatch = None,
     ) -> DeletedTaskEnvelope:
         ref = _ref(user_id, task_id, if_match)
