@@ -46,6 +46,15 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
+def _pem(value: str | None) -> str | None:
+    """A PEM key, given inline (with literal \\n allowed, for one-line env files) or as a path."""
+    if not value:
+        return None
+    if "-----BEGIN" not in value and Path(value).is_file():
+        return Path(value).read_text()
+    return value.replace("\\n", "\n")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
@@ -54,6 +63,11 @@ class Settings:
     max_tasks_per_user: int = 10_000
     migrate_on_start: bool = True
     auth_mode: Literal["none", "jwt"] = "none"
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 0
     cors_origins: tuple[str, ...] = ("http://localhost:3000",)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -77,6 +91,10 @@ class Settings:
             env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         env.update(os.environ if environ is None else environ)
         origins = env.get("CORS_ORIGINS", "http://localhost:3000")
+        if (env.get("AUTH_MODE") or "").strip().lower() == "jwt" and (
+            bool(env.get("JWT_SECRET")) == bool(env.get("JWT_PUBLIC_KEY"))
+        ):
+            raise ConfigError("AUTH_MODE=jwt needs exactly one of JWT_SECRET or JWT_PUBLIC_KEY")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(env.get("TASKAPI_DATA_DIR") or ".data"),
@@ -84,6 +102,11 @@ class Settings:
             max_tasks_per_user=_int(env, "MAX_TASKS_PER_USER", 10_000),
             migrate_on_start=_bool(env, "TASKAPI_MIGRATE_ON_START", True),
             auth_mode=_choice(env, "AUTH_MODE", "none", ("none", "jwt")),  # type: ignore[arg-type]
+            jwt_secret=env.get("JWT_SECRET") or None,
+            jwt_public_key=_pem(env.get("JWT_PUBLIC_KEY")),
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            jwt_leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 0, minimum=0),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             host=env.get("HOST") or "127.0.0.1",
             port=_int(env, "PORT", 8000),

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -18,6 +18,7 @@ from litestar.openapi import OpenAPIConfig
 from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
+from entrypoints.http.auth import JwtVerifier, jwt_guard
 from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.operations import docs, health, openapi_json, ready
@@ -85,8 +86,21 @@ def create_app(container: Container | None = None) -> Litestar:
                 await purger
             await storage.stop()
 
+    task_routes: Any = TaskController
+    if settings.auth_mode == "jwt":
+        verifier = JwtVerifier(
+            secret=settings.jwt_secret,
+            public_key=settings.jwt_public_key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+        )
+        task_routes = Router(
+            path="/", route_handlers=[TaskController], guards=[jwt_guard(verifier)]
+        )
+
     app = Litestar(
-        route_handlers=[TaskController, health, ready, openapi_json, docs],
+        route_handlers=[task_routes, health, ready, openapi_json, docs],
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],

@@ -20,6 +20,7 @@ from domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from entrypoints.http.auth import Forbidden, Unauthorized
 from entrypoints.http.request_id import request_id_of
 from entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorEnvelope
 
@@ -198,6 +199,19 @@ def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respo
     return error_response(request, status, exc.code, exc.message, headers=headers)
 
 
+def _on_unauthorized(request: Request[Any, Any, Any], exc: Unauthorized) -> Response[Any]:
+    challenge = "Bearer"
+    if "authorization" in request.headers:
+        challenge = 'Bearer error="invalid_token"'
+    return error_response(
+        request, 401, "UNAUTHORIZED", str(exc), headers={"WWW-Authenticate": challenge}
+    )
+
+
+def _on_forbidden(request: Request[Any, Any, Any], exc: Forbidden) -> Response[Any]:
+    return error_response(request, 403, "FORBIDDEN", str(exc))
+
+
 def _on_storage_unavailable(
     request: Request[Any, Any, Any], exc: StorageUnavailable
 ) -> Response[Any]:
@@ -254,6 +268,8 @@ EXCEPTION_HANDLERS: Final[Mapping[type[Exception], Any]] = {
     UnsupportedMediaType: _on_media_type,
     DomainError: _on_domain_error,
     StorageUnavailable: _on_storage_unavailable,
+    Unauthorized: _on_unauthorized,
+    Forbidden: _on_forbidden,
     ValidationException: _on_litestar_validation,
     HTTPException: _on_http_exception,
     Exception: _on_internal_error,
