@@ -74,6 +74,7 @@ class Settings:
     workers: int = 1
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
+    access_log: bool = True
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_connect_timeout: float = 5.0
@@ -112,6 +113,7 @@ class Settings:
             port=_int(env, "PORT", 8000),
             workers=_int(env, "WORKERS", 1),
             log_format=_choice(env, "LOG_FORMAT", "console", ("console", "json")),  # type: ignore[arg-type]
+            access_log=_bool(env, "ACCESS_LOG", True),
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
             ).upper(),

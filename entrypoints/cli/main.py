@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import sys
 
 import click
@@ -54,13 +56,19 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
             os.environ["DATABASE_URL"] = embedded.start()
         except EmbeddedDatabaseError as error:
             raise click.ClickException(str(error)) from None
+    worker_count = workers or settings.workers
+    metrics_dir = None
+    if worker_count > 1 and not reload:
+        # Each worker writes its metrics here; /metrics in any worker adds them all up.
+        metrics_dir = tempfile.mkdtemp(prefix="taskapi-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run(
             "entrypoints.http.app:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
-            workers=None if reload else (workers or settings.workers),
+            workers=None if reload else worker_count,
             reload=reload,
             loop="uvloop",
             http="httptools",
@@ -71,6 +79,8 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     finally:
         if embedded is not None:
             embedded.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +20,8 @@ from entrypoints.container import Container, build_container
 from entrypoints.http.auth import JwtVerifier, jwt_guard
 from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.operations import docs, health, openapi_json, ready
+from entrypoints.http import metrics
+from entrypoints.http.operations import docs, health, metrics_endpoint, openapi_json, ready
 from entrypoints.http.request_id import RequestIdMiddleware
 from entrypoints.logs import configure_logging
 
@@ -29,6 +29,7 @@ logger = logging.getLogger("taskapi")
 
 MAX_BODY_BYTES = 64 * 1024
 PURGE_INTERVAL_SECONDS = 15 * 60
+POOL_WATCH_SECONDS = 5
 _USE_CASES = (
     "create_task",
     "get_task",
@@ -64,6 +65,13 @@ async def _purge_expired_keys(purge: PurgeIdempotencyKeys) -> None:
                 logger.info("purged %d expired idempotency keys", purged)
 
 
+async def _watch_pool(storage: Any) -> None:
+    """Pool gauges, refreshed by every worker (so multi-process figures stay live)."""
+    while True:
+        metrics.record_pool(storage.pool_stats())
+        await asyncio.sleep(POOL_WATCH_SECONDS)
+
+
 def create_app(container: Container | None = None) -> Litestar:
     container = container or build_container()
     settings: Settings = container.settings()
@@ -77,13 +85,16 @@ def create_app(container: Container | None = None) -> Litestar:
             logger.warning(
                 "AUTH_MODE=none: any caller may act as any user_id; use AUTH_MODE=jwt in production"
             )
-        purger = asyncio.create_task(_purge_expired_keys(container.purge_idempotency_keys()))
+        background = [
+            asyncio.create_task(_purge_expired_keys(container.purge_idempotency_keys())),
+            asyncio.create_task(_watch_pool(storage)),
+        ]
         try:
             yield
         finally:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await storage.stop()
 
     task_routes: Any = TaskController
@@ -100,7 +111,7 @@ def create_app(container: Container | None = None) -> Litestar:
         )
 
     app = Litestar(
-        route_handlers=[task_routes, health, ready, openapi_json, docs],
+        route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs],
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
@@ -138,5 +149,5 @@ def create_app(container: Container | None = None) -> Litestar:
     app.state.container = container
     # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by
     # the router, before any route middleware) carry the request id too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, log_requests=settings.access_log)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response, get
 
+from entrypoints.http import metrics
 from entrypoints.http.errors import RETRY_AFTER_SECONDS, error_response
 from entrypoints.http.openapi import openapi_document
 from entrypoints.http.schemas import ErrorEnvelope, HealthEnvelope, HealthStatus
@@ -43,6 +44,13 @@ async def ready(request: Request[Any, Any, Any]) -> Response[HealthEnvelope | Er
         "the database is unreachable or its schema is not current",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
+    metrics.record_pool(request.app.state.container.storage().pool_stats())
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
 
 
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)

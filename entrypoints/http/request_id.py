@@ -1,19 +1,24 @@
-"""X-Request-ID: the client's sane value or a fresh one, on every response and in every log line."""
+"""Every request's way in and out: its X-Request-ID, its metrics and its access log line."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
 import re
+import time
 import uuid
 from typing import Any, Final
 
+import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from entrypoints.http import metrics
 
 _SCOPE_KEY: Final = "taskapi.request_id"
 _SANE: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+access_log = structlog.get_logger("taskapi.access")
 
 
 def request_id_of(scope: Any) -> str:
@@ -32,10 +37,12 @@ def _choose(scope: Scope) -> str:
 
 
 class RequestIdMiddleware:
-    """Outermost ASGI layer, so even errors raised by other middleware carry the id."""
+    """Outermost ASGI layer (around Litestar's own exception handling, so 404s and 405s are
+    seen too): sets the request id, measures the request, writes the access log line."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,23 +52,44 @@ class RequestIdMiddleware:
         scope[_SCOPE_KEY] = request_id  # type: ignore[literal-required]
         token = current_request_id.set(request_id)
         header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 500  # what the client sees if the app dies before it answers
+        started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
-                headers.append(header)
-                message["headers"] = headers
+                status = message["status"]
+                message["headers"] = [
+                    *(h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"),
+                    header,
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            route = metrics.route_label(scope.get("path_template"))  # type: ignore[arg-type]
+            metrics.observe(route, scope["method"], status, seconds)
+            if self.log_requests:
+                access_log.info(
+                    "request",
+                    method=scope["method"],
+                    route=route,
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round(seconds * 1000, 3),
+                )
             current_request_id.reset(token)
 
 
-class RequestIdLogFilter(logging.Filter):
-    """Puts the current request id on every log record as `request_id`."""
+def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: the current request's id on every log line."""
+    event.setdefault("request_id", current_request_id.get())
+    return event
 
+
+class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()
         return True
