@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import tempfile
 import sys
+import tempfile
 
 import click
 

@@ -17,10 +17,10 @@ from litestar.openapi import OpenAPIConfig
 from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
+from entrypoints.http import metrics
 from entrypoints.http.auth import JwtVerifier, jwt_guard
 from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http import metrics
 from entrypoints.http.operations import docs, health, metrics_endpoint, openapi_json, ready
 from entrypoints.http.request_id import RequestIdMiddleware
 from entrypoints.logs import configure_logging
