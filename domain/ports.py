@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -14,6 +15,10 @@ class TaskRepository(Protocol):
     """A user's tasks as a collection. Every call is scoped by owner; none commits."""
 
     async def add(self, task: Task) -> None: ...
+
+    async def add_many(self, tasks: Sequence[Task]) -> None:
+        """Add every task at once (a bulk import); none may exist yet. No tasks: nothing happens."""
+        ...
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
         """The task, or None when this owner has no task with that id."""

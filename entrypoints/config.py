@@ -78,7 +78,7 @@ class Settings:
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_connect_timeout: float = 5.0
-    db_statement_timeout: float = 10.0
+    db_statement_timeout: float = 5.0
     db_transaction_pooler: str = "auto"
     # Signs list cursors; instances behind one load balancer must share it.
     cursor_secret: str = field(default="taskapi-cursor", repr=False)
@@ -120,7 +120,7 @@ class Settings:
             db_pool_size=_int(env, "DB_POOL_SIZE", 10),
             db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 10, minimum=0),
             db_connect_timeout=float(_int(env, "DB_CONNECT_TIMEOUT", 5)),
-            db_statement_timeout=float(_int(env, "DB_STATEMENT_TIMEOUT", 10)),
+            db_statement_timeout=float(_int(env, "DB_STATEMENT_TIMEOUT", 5)),
             db_transaction_pooler=_choice(
                 env, "DB_TRANSACTION_POOLER", "auto", ("auto", "true", "false")
             ),

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.database import async_url, create_engine, migrate
+from adapters.postgres.database import PostgresStorage, async_url, create_engine
 from adapters.postgres.embedded import EmbeddedPostgres
 
 
@@ -77,14 +77,22 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """One engine, migrations applied once."""
-    engine = create_engine(database_url)
-    await migrate(engine)
+async def storage(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
+    PostgresStorage
+]:
+    """The service's own PostgreSQL storage on the session's database: migrated, pooled."""
+    storage = PostgresStorage(url=database_url, data_dir=tmp_path_factory.mktemp("unused"))
+    await storage.start()
     try:
-        yield engine
+        yield storage
     finally:
-        await engine.dispose()
+        await storage.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(storage: PostgresStorage) -> AsyncEngine:
+    """SQLAlchemy on the migrated session database, for schema checks."""
+    return storage.engine
 
 
 def database_name(url: str) -> str:

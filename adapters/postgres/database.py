@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
+from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import asyncpg
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -17,7 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.postgres.embedded import EmbeddedPostgres
-from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from alembic import command
 
 ALEMBIC_DIR: Final = Path(__file__).resolve().parents[2] / "alembic"
@@ -34,7 +37,7 @@ class PoolSettings:
     timeout_seconds: float = 5.0
     recycle_seconds: int = 1800
     connect_timeout_seconds: float = 5.0
-    statement_timeout_seconds: float = 10.0
+    statement_timeout_seconds: float = 5.0
     # Behind a transaction-mode pooler (pgbouncer, Neon's "-pooler" endpoints) consecutive
     # transactions may run on different server connections, so no named prepared statement
     # may be relied on to outlive its transaction.
@@ -138,8 +141,10 @@ def next_revision_id() -> str:
 
 
 def _new_revision(connection: sa.Connection | None, message: str) -> Path:
+    config = alembic_config(connection)
+    config.cmd_opts = Namespace(quiet=True)  # the caller says what was written
     made = command.revision(
-        alembic_config(connection),
+        config,
         message=message,
         autogenerate=connection is not None,
         rev_id=next_revision_id(),
@@ -173,8 +178,23 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
         return await current_revision(connection) == head_revision()
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset on release. asyncpg's default runs RESET ALL, UNLISTEN, CLOSE and an
+    advisory unlock on every release (a round trip per request); we leave no session state
+    behind (transaction-scoped locks only, no LISTEN, no SET), and asyncpg still rolls back
+    a transaction left open before calling this."""
+
+
+def asyncpg_dsn(url: str) -> str:
+    """Any PostgreSQL URL as a DSN for asyncpg (which reads sslmode, but not channel_binding)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    query = {k: v for k, v in parsed.query.items() if k != "channel_binding"}
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+
+
 class PostgresStorage:
-    """The PostgreSQL side of the service's life: server (maybe embedded), engine, migrations."""
+    """The PostgreSQL side of the service's life: the server (maybe embedded), migrations,
+    and the connection pool the units of work draw from."""
 
     def __init__(
         self,
@@ -185,27 +205,53 @@ class PostgresStorage:
     ) -> None:
         self._url = url
         self._data_dir = data_dir
-        self._pool = pool or PoolSettings()
+        self._settings = pool or PoolSettings()
         self._migrate_on_start = migrate_on_start
         self._embedded: EmbeddedPostgres | None = None
         self._engine: AsyncEngine | None = None
+        self._pool: asyncpg.Pool | None = None
 
     @property
     def engine(self) -> AsyncEngine:
+        """SQLAlchemy, for migrations and administration (no pool: it is seldom used)."""
         if self._engine is None:
             raise RuntimeError("the PostgreSQL storage is not started")
         return self._engine
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the PostgreSQL storage is not started")
+        return self._pool
 
     async def start(self) -> None:
         url = self._url
         if url is None:
             self._embedded = EmbeddedPostgres(self._data_dir)
             url = await asyncio.to_thread(self._embedded.start)
-        self._engine = create_engine(url, self._pool)
+        self._engine = create_engine(url, self._settings, poolclass=sa.NullPool)
         if self._migrate_on_start:
             await migrate(self._engine)
+        settings = self._settings
+        self._pool = await asyncpg.create_pool(
+            asyncpg_dsn(url),
+            # No connection at start: the service comes up (answering 503) while the
+            # database is still down, and connects when it is back.
+            min_size=0,
+            max_size=settings.size + settings.max_overflow,
+            max_inactive_connection_lifetime=settings.recycle_seconds,
+            reset=_keep_session,
+            timeout=settings.connect_timeout_seconds,
+            command_timeout=settings.statement_timeout_seconds,
+            # Behind a transaction pooler, statements are prepared unnamed, per use.
+            statement_cache_size=0 if settings.transaction_pooler else 256,
+            server_settings={"application_name": "taskapi"},
+        )
 
     async def stop(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
@@ -214,21 +260,21 @@ class PostgresStorage:
             self._embedded = None
 
     async def ready(self) -> bool:
-        return await schema_is_current(self.engine)
+        """The database answers and its schema is at the newest migration."""
+        row = await self.pool.fetchrow("SELECT version_num FROM alembic_version")
+        return row is not None and row["version_num"] == _head()
 
     def pool_stats(self) -> dict[str, int]:
         """Connections by state, for the metrics."""
-        if self._engine is None:
+        if self._pool is None:
             return {}
-        pool: Any = self._engine.pool
-        if not hasattr(pool, "checkedout"):
-            return {}
-        checked_out = int(pool.checkedout())
-        return {
-            "in_use": checked_out,
-            "idle": int(pool.checkedin()),
-            "overflow": max(0, int(pool.overflow())),
-        }
+        size, idle = self._pool.get_size(), self._pool.get_idle_size()
+        return {"in_use": size - idle, "idle": idle, "max": self._pool.get_max_size()}
 
-    def unit_of_work_factory(self) -> SqlAlchemyUnitOfWorkFactory:
-        return SqlAlchemyUnitOfWorkFactory(self.engine)
+    def unit_of_work_factory(self) -> PostgresUnitOfWorkFactory:
+        return PostgresUnitOfWorkFactory(self.pool, self._settings.timeout_seconds)
+
+
+@functools.cache
+def _head() -> str | None:
+    return head_revision()

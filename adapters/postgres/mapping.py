@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-
-import sqlalchemy as sa
 
 from adapters.postgres.tables import tasks
 from domain.task import Priority, Task
@@ -15,19 +14,20 @@ from domain.task import Priority, Task
 TASK_COLUMNS = [c for c in tasks.c if c.name != "priority_rank"]
 
 
-def task_from_row(row: sa.Row[Any]) -> Task:
+def task_from_record(row: Mapping[str, Any]) -> Task:
+    """An asyncpg record of TASK_COLUMNS as the aggregate."""
     return Task(
-        id=row.id,
-        user_id=row.user_id,
-        title=row.title,
-        description=row.description,
-        completed=row.completed,
-        completed_at=row.completed_at,
-        due_at=row.due_at,
-        priority=Priority(row.priority),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
+        id=row["id"],
+        user_id=row["user_id"],
+        title=row["title"],
+        description=row["description"],
+        completed=row["completed"],
+        completed_at=row["completed_at"],
+        due_at=row["due_at"],
+        priority=Priority(row["priority"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
     )
 
 

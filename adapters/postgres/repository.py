@@ -1,26 +1,62 @@
-"""The task collection on PostgreSQL, in SQLAlchemy Core: one statement per call."""
+"""The task collection on PostgreSQL: SQLAlchemy Core statements, executed on asyncpg."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.postgres.mapping import TASK_COLUMNS, row_from_task, task_from_row
+from adapters.postgres.mapping import TASK_COLUMNS, row_from_task, task_from_record
+from adapters.postgres.session import PostgresSession
+from adapters.postgres.statements import Statement, rowcount
 from adapters.postgres.tables import DUE_AT_ASC_SQL, DUE_AT_DESC_SQL, tasks
-from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
+from domain.listing import SortField, TaskOrder, TaskQuery
 from domain.task import Task, TaskStats
 
-_SELECT_TASK = sa.select(*TASK_COLUMNS)
 _TIMESTAMP = sa.TIMESTAMP(timezone=True)
 _DUE_AT_ASC = sa.literal_column(DUE_AT_ASC_SQL, _TIMESTAMP)
 _DUE_AT_DESC = sa.literal_column(DUE_AT_DESC_SQL, _TIMESTAMP)
 _INFINITY = sa.literal_column("'infinity'::timestamptz", _TIMESTAMP)
 _MINUS_INFINITY = sa.literal_column("'-infinity'::timestamptz", _TIMESTAMP)
+
+
+def _param(name: str, column: sa.ColumnElement[Any] | None = None) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=None if column is None else column.type)
+
+
+_MINE = sa.and_(tasks.c.user_id == _param("owner"), tasks.c.id == _param("task_id"))
+_OWNED = tasks.c.user_id == _param("owner")
+_CHANGEABLE = [c for c in TASK_COLUMNS if c.name not in ("user_id", "id", "created_at")]
+
+GET: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE))
+GET_FOR_UPDATE: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE).with_for_update())
+INSERT: Final = Statement.of(
+    sa.insert(tasks).values({c.name: _param(c.name, c) for c in TASK_COLUMNS})
+)
+UPDATE: Final = Statement.of(
+    sa.update(tasks)
+    .where(_MINE, tasks.c.version == _param("expected_version"))
+    .values({c.name: _param(c.name, c) for c in _CHANGEABLE})
+)
+DELETE: Final = Statement.of(sa.delete(tasks).where(_MINE))
+DELETE_COMPLETED: Final = Statement.of(sa.delete(tasks).where(_OWNED, tasks.c.completed.is_(True)))
+COUNT: Final = Statement.of(sa.select(sa.func.count()).select_from(tasks).where(_OWNED))
+# The one-argument (bigint) key space; migrations lock in the two-argument space.
+LOCK_OWNER: Final = Statement.of(
+    sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(_param("owner", tasks.c.user_id))))
+)
+STATS: Final = Statement.of(
+    sa.select(
+        sa.func.count(),
+        sa.func.count().filter(tasks.c.completed.is_(True)),
+        sa.func.count().filter(
+            tasks.c.completed.is_(False), tasks.c.due_at < _param("now", tasks.c.due_at)
+        ),
+    ).where(_OWNED)
+)
 
 
 def _sort_expression(order: TaskOrder) -> sa.ColumnElement[Any]:
@@ -34,24 +70,38 @@ def _sort_expression(order: TaskOrder) -> sa.ColumnElement[Any]:
             return tasks.c[field.value]
 
 
-def _position_value(order: TaskOrder, position: Position) -> sa.ColumnElement[Any]:
-    if order.field is SortField.DUE_AT and position.value is None:
-        return _MINUS_INFINITY if order.descending else _INFINITY
-    return sa.bindparam(None, position.value, type_=_sort_expression(order).type)
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filter_conditions(task_filter: TaskFilter) -> list[sa.ColumnElement[bool]]:
-    conditions: list[sa.ColumnElement[bool]] = []
-    if task_filter.completed is not None:
-        conditions.append(tasks.c.completed.is_(task_filter.completed))
-    if task_filter.priority is not None:
-        conditions.append(tasks.c.priority == task_filter.priority.value)
-    if task_filter.search is not None:
-        pattern = f"%{_escape_like(task_filter.search)}%"
+_list_statements: dict[tuple[Any, ...], Statement] = {}
+
+
+def _list_statement(query: TaskQuery) -> Statement:
+    """One compiled statement per shape of listing (sort, which filters, cursor or not)."""
+    f, after, order = query.filter, query.after, query.order
+    infinite_after = after is not None and after.value is None and order.field is SortField.DUE_AT
+    shape = (
+        order,
+        f.completed is not None,
+        f.priority is not None,
+        f.search is not None,
+        f.due_before is not None,
+        f.due_after is not None,
+        after is not None,
+        infinite_after,
+    )
+    statement = _list_statements.get(shape)
+    if statement is not None:
+        return statement
+    key = _sort_expression(order)
+    conditions: list[sa.ColumnElement[bool]] = [_OWNED]
+    if f.completed is not None:
+        conditions.append(tasks.c.completed == _param("completed", tasks.c.completed))
+    if f.priority is not None:
+        conditions.append(tasks.c.priority == _param("priority", tasks.c.priority))
+    if f.search is not None:
+        pattern = _param("pattern", tasks.c.description)
         conditions.append(
             sa.or_(
                 # The column's "C" collation folds ASCII only; the database's default folds é/É.
@@ -59,90 +109,93 @@ def _filter_conditions(task_filter: TaskFilter) -> list[sa.ColumnElement[bool]]:
                 tasks.c.description.ilike(pattern, escape="\\"),
             )
         )
-    if task_filter.due_before is not None:
-        conditions.append(tasks.c.due_at < task_filter.due_before)
-    if task_filter.due_after is not None:
-        conditions.append(tasks.c.due_at > task_filter.due_after)
-    return conditions
+    if f.due_before is not None:
+        conditions.append(tasks.c.due_at < _param("due_before", tasks.c.due_at))
+    if f.due_after is not None:
+        conditions.append(tasks.c.due_at > _param("due_after", tasks.c.due_at))
+    if after is not None:
+        if infinite_after:
+            value: sa.ColumnElement[Any] = _MINUS_INFINITY if order.descending else _INFINITY
+        else:
+            value = sa.bindparam("after_value", type_=key.type)
+        position = sa.tuple_(value, _param("after_id", tasks.c.id))
+        current = sa.tuple_(key, tasks.c.id)
+        conditions.append(current < position if order.descending else current > position)
+    ordering = (key.desc(), tasks.c.id.desc()) if order.descending else (key, tasks.c.id)
+    statement = Statement.of(
+        sa.select(*TASK_COLUMNS).where(*conditions).order_by(*ordering).limit(_param("limit"))
+    )
+    _list_statements[shape] = statement
+    return statement
 
 
-class SqlAlchemyTaskRepository:
-    """Reads and writes inside the unit of work's transaction; never commits."""
+class PostgresTaskRepository:
+    """Reads and writes inside the unit of work's session; never commits."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-
-    def _mine(self, owner: str, task_id: UUID) -> sa.ColumnElement[bool]:
-        return sa.and_(tasks.c.user_id == owner, tasks.c.id == task_id)
+    def __init__(self, session: PostgresSession) -> None:
+        self._session = session
 
     async def add(self, task: Task) -> None:
-        await self._connection.execute(sa.insert(tasks).values(row_from_task(task)))
+        await self._session.execute_writing(INSERT, **row_from_task(task))
 
-    async def add_many(self, tasks_to_add: Sequence[Task]) -> None:
-        if not tasks_to_add:
-            return  # an empty parameter list would insert one row of defaults
-        # A list of parameter sets is one executemany: asyncpg sends every row in one pipeline.
-        await self._connection.execute(sa.insert(tasks), [row_from_task(t) for t in tasks_to_add])
+    async def add_many(self, tasks_: Sequence[Task]) -> None:
+        if tasks_:
+            await self._session.executemany_writing(INSERT, [row_from_task(t) for t in tasks_])
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
-        statement = _SELECT_TASK.where(self._mine(owner, task_id))
         if for_update:
-            statement = statement.with_for_update()
-        row = (await self._connection.execute(statement)).first()
-        return None if row is None else task_from_row(row)
+            row = await self._session.fetchrow_writing(GET_FOR_UPDATE, owner=owner, task_id=task_id)
+        else:
+            row = await self._session.fetchrow(GET, owner=owner, task_id=task_id)
+        return None if row is None else task_from_record(row)
 
     async def update(self, task: Task, expected_version: int) -> bool:
         values = row_from_task(task)
-        del values["user_id"], values["id"], values["created_at"]
-        result = await self._connection.execute(
-            sa.update(tasks)
-            .where(self._mine(task.user_id, task.id), tasks.c.version == expected_version)
-            .values(values)
+        status = await self._session.execute_writing(
+            UPDATE,
+            owner=task.user_id,
+            task_id=task.id,
+            expected_version=expected_version,
+            **{k: v for k, v in values.items() if k not in ("user_id", "id", "created_at")},
         )
-        return result.rowcount == 1
+        return rowcount(status) == 1
 
     async def remove(self, owner: str, task_id: UUID) -> bool:
-        result = await self._connection.execute(sa.delete(tasks).where(self._mine(owner, task_id)))
-        return result.rowcount == 1
+        status = await self._session.execute_writing(DELETE, owner=owner, task_id=task_id)
+        return rowcount(status) == 1
 
     async def remove_completed(self, owner: str) -> int:
-        result = await self._connection.execute(
-            sa.delete(tasks).where(tasks.c.user_id == owner, tasks.c.completed.is_(True))
-        )
-        return result.rowcount
+        return rowcount(await self._session.execute_writing(DELETE_COMPLETED, owner=owner))
 
     async def list(self, owner: str, query: TaskQuery) -> list[Task]:
-        order = query.order
-        key = _sort_expression(order)
-        conditions = [tasks.c.user_id == owner, *_filter_conditions(query.filter)]
-        if query.after is not None:
-            after = sa.tuple_(
-                _position_value(order, query.after), sa.bindparam(None, query.after.id)
-            )
-            current = sa.tuple_(key, tasks.c.id)
-            conditions.append(current < after if order.descending else current > after)
-        ordering = (key.desc(), tasks.c.id.desc()) if order.descending else (key, tasks.c.id)
-        statement = _SELECT_TASK.where(*conditions).order_by(*ordering).limit(query.limit)
-        rows = await self._connection.execute(statement)
-        return [task_from_row(row) for row in rows]
+        f, after = query.filter, query.after
+        values: dict[str, Any] = {"owner": owner, "limit": query.limit}
+        if f.completed is not None:
+            values["completed"] = f.completed
+        if f.priority is not None:
+            values["priority"] = f.priority.value
+        if f.search is not None:
+            values["pattern"] = f"%{_escape_like(f.search)}%"
+        if f.due_before is not None:
+            values["due_before"] = f.due_before
+        if f.due_after is not None:
+            values["due_after"] = f.due_after
+        if after is not None:
+            values["after_id"] = after.id
+            values["after_value"] = after.value
+        rows = await self._session.fetch(_list_statement(query), **values)
+        return [task_from_record(row) for row in rows]
 
     async def count(self, owner: str) -> int:
-        statement = sa.select(sa.func.count()).select_from(tasks).where(tasks.c.user_id == owner)
-        return int((await self._connection.execute(statement)).scalar_one())
+        row = await self._session.fetchrow(COUNT, owner=owner)
+        return 0 if row is None else int(row[0])
 
     async def lock_owner(self, owner: str) -> None:
-        # The one-argument (bigint) key space; migrations lock in the two-argument space.
-        await self._connection.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(owner)))
-        )
+        await self._session.execute_writing(LOCK_OWNER, owner=owner)
 
     async def stats(self, owner: str, now: datetime) -> TaskStats:
-        total = sa.func.count()
-        completed = sa.func.count().filter(tasks.c.completed.is_(True))
-        overdue = sa.func.count().filter(tasks.c.completed.is_(False), tasks.c.due_at < now)
-        row = (
-            await self._connection.execute(
-                sa.select(total, completed, overdue).where(tasks.c.user_id == owner)
-            )
-        ).one()
-        return TaskStats(total=row[0], completed=row[1], pending=row[0] - row[1], overdue=row[2])
+        row = await self._session.fetchrow(STATS, owner=owner, now=now)
+        total, completed, overdue = (0, 0, 0) if row is None else (row[0], row[1], row[2])
+        return TaskStats(
+            total=total, completed=completed, pending=total - completed, overdue=overdue
+        )

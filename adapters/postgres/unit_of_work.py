@@ -1,45 +1,49 @@
-"""A unit of work on one pooled connection and one transaction."""
+"""A unit of work on one pooled asyncpg connection."""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+import asyncpg
 
-from adapters.postgres.idempotency import SqlAlchemyIdempotencyStore
+from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outages import is_outage
-from adapters.postgres.repository import SqlAlchemyTaskRepository
+from adapters.postgres.repository import PostgresTaskRepository
+from adapters.postgres.session import PostgresSession
 from application.unit_of_work import StorageUnavailable
 
 
-class SqlAlchemyUnitOfWork:
-    """Checks a connection out for its own life only; commits only when told to."""
+class PostgresUnitOfWork:
+    """Checks a connection out for its own life only; commits only when told to.
 
-    # Core on a connection, not an ORM session: rows are mapped to aggregates by
-    # hand (mapping.py), so an identity map and change tracking would be dead weight.
-    tasks: SqlAlchemyTaskRepository
-    idempotency: SqlAlchemyIdempotencyStore
+    Instead of a ping before every checkout (a round trip on every request), the first
+    connection failure expires the whole pool, so after an outage every connection is
+    replaced on its next checkout; asyncpg also replaces connections the server closed.
+    """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
+    tasks: PostgresTaskRepository
+    idempotency: PostgresIdempotencyStore
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
+        self._session: PostgresSession | None = None
+
+    async def _unavailable(self, error: BaseException) -> StorageUnavailable:
+        await self._pool.expire_connections()
+        return StorageUnavailable(str(type(error).__name__))
 
     async def __aenter__(self) -> Self:
         try:
-            connection = await self._engine.connect()
+            connection = await self._pool.acquire(timeout=self._acquire_timeout)
         except Exception as error:
-            raise (StorageUnavailable() if is_outage(error) else error) from error
-        try:
-            await connection.begin()
-        except BaseException as error:
-            await _close_quietly(connection)
-            if isinstance(error, Exception) and is_outage(error):
-                raise StorageUnavailable from error
+            if is_outage(error):
+                raise await self._unavailable(error) from error
             raise
-        self._connection = connection
-        self.tasks = SqlAlchemyTaskRepository(connection)
-        self.idempotency = SqlAlchemyIdempotencyStore(connection)
+        self._session = PostgresSession(connection)
+        self.tasks = PostgresTaskRepository(self._session)
+        self.idempotency = PostgresIdempotencyStore(self._session)
         return self
 
     async def __aexit__(
@@ -48,42 +52,42 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
+        session, self._session = self._session, None
+        if session is None:
             return
-        # close() rolls back whatever was not committed and returns the connection to the pool.
-        await _close_quietly(connection)
+        try:
+            await session.rollback()  # a no-op after commit()
+        except Exception as error:
+            if not is_outage(error):
+                raise
+        finally:
+            try:
+                await self._pool.release(session.connection)
+            except Exception as error:  # a dead connection is terminated by the pool
+                if not is_outage(error):
+                    raise
         if (
             isinstance(exc, Exception)
             and not isinstance(exc, StorageUnavailable)
             and is_outage(exc)
         ):
-            raise StorageUnavailable from exc
+            raise await self._unavailable(exc) from exc
 
     async def commit(self) -> None:
-        assert self._connection is not None, "commit() outside the unit of work"
-        await self._connection.commit()
+        assert self._session is not None, "commit() outside the unit of work"
+        await self._session.commit()
 
     async def rollback(self) -> None:
-        assert self._connection is not None, "rollback() outside the unit of work"
-        await self._connection.rollback()
+        assert self._session is not None, "rollback() outside the unit of work"
+        await self._session.rollback()
 
 
-async def _close_quietly(connection: AsyncConnection) -> None:
-    """Closing a connection whose server went away must not hide the original error."""
-    try:
-        await connection.close()
-    except Exception as error:
-        if not is_outage(error):
-            raise
-        await connection.invalidate()
+class PostgresUnitOfWorkFactory:
+    """Makes units of work on one pool (one per process)."""
 
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
+        self.pool = pool
+        self._acquire_timeout = acquire_timeout
 
-class SqlAlchemyUnitOfWorkFactory:
-    """Makes units of work on one engine (one pool per process)."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-
-    def __call__(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine)
+    def __call__(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.pool, self._acquire_timeout)

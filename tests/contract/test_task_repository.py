@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.postgres.database import PostgresStorage
 from application.unit_of_work import UnitOfWorkFactory
 from domain.ids import new_task_id
 from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
@@ -24,8 +23,8 @@ T0 = datetime(2026, 11, 22, 10, 0, 0, 123456, tzinfo=UTC)
 def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
     if request.param == "memory":
         return InMemoryUnitOfWorkFactory()
-    engine: AsyncEngine = request.getfixturevalue("engine")
-    return SqlAlchemyUnitOfWorkFactory(engine)
+    storage: PostgresStorage = request.getfixturevalue("storage")
+    return storage.unit_of_work_factory()
 
 
 def make_task(owner: str, title: str = "task", *, at: datetime = T0, **fields: Any) -> Task:
@@ -364,3 +363,41 @@ async def test_search_folds_case_beyond_ascii(uow: UnitOfWorkFactory, owner: str
     assert await titles("école") == {"ÉCOLE"}
     assert await titles("über") == {"Straße"}
     assert await titles("STRASSE") == set()  # no casefold: ß stays ß, as in PostgreSQL
+
+
+async def test_add_many_stores_every_task_with_every_field(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    tasks = [
+        make_task(
+            owner,
+            f"bulk {i} ✓",
+            description=None if i % 3 else f"line one\nline {i}",
+            due_at=None if i % 4 == 0 else T0 + timedelta(days=i, microseconds=i),
+            priority=list(Priority)[i % 4],
+            completed=i % 2 == 0,
+        )
+        for i in range(25)
+    ]
+    edited = tasks[1]
+    edited.apply(TaskChanges(title="edited", completed=True), T0 + timedelta(hours=1))
+
+    async with uow() as unit:
+        await unit.tasks.add_many(tasks)
+        await unit.tasks.add_many([])
+        await unit.commit()
+
+    async with uow() as unit:
+        loaded = [await unit.tasks.get(owner, task.id) for task in tasks]
+        assert await unit.tasks.count(owner) == len(tasks)
+    assert loaded == tasks
+    assert loaded[1] is not None
+    assert (loaded[1].version, loaded[1].completed_at) == (2, T0 + timedelta(hours=1))
+
+
+async def test_add_many_without_commit_adds_nothing(uow: UnitOfWorkFactory, owner: str) -> None:
+    async with uow() as unit:
+        await unit.tasks.add_many([make_task(owner, f"t{i}") for i in range(3)])
+
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 0

@@ -17,8 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.database import PoolSettings, behind_transaction_pooler, create_engine
-from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.postgres.database import PoolSettings, PostgresStorage, behind_transaction_pooler
 from application.commands import (
     CreateTaskCommand,
     ListTasksQuery,
@@ -100,16 +99,22 @@ pidfile = {workdir}/pgbouncer.pid
 
 
 @pytest.fixture
-async def pooled_engine(pgbouncer_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pgbouncer_url, PoolSettings(size=10, transaction_pooler=True))
-    yield engine
-    await engine.dispose()
+async def pooled_storage(pgbouncer_url: str, tmp_path: Path) -> AsyncIterator[PostgresStorage]:
+    storage = PostgresStorage(
+        url=pgbouncer_url,
+        data_dir=tmp_path,
+        pool=PoolSettings(size=10, transaction_pooler=True),
+        migrate_on_start=False,
+    )
+    await storage.start()
+    yield storage
+    await storage.stop()
 
 
 async def test_the_service_works_through_a_transaction_pooler(
-    pooled_engine: AsyncEngine, owner: str
+    pooled_storage: PostgresStorage, owner: str
 ) -> None:
-    uow = SqlAlchemyUnitOfWorkFactory(pooled_engine)
+    uow = pooled_storage.unit_of_work_factory()
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=1000)
     get, patch = GetTask(uow), PatchTask(uow, clock)

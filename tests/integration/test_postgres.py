@@ -7,22 +7,22 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres.database import (
-    create_engine,
+    PostgresStorage,
+    asyncpg_dsn,
     current_revision,
     head_revision,
     migrate,
     schema_is_current,
 )
-from adapters.postgres.repository import SqlAlchemyTaskRepository
-from adapters.postgres.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from adapters.postgres.repository import _list_statement
+from adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from application.commands import (
     CreateTaskCommand,
     ListTasksQuery,
@@ -34,7 +34,7 @@ from application.cursor import CursorCodec
 from application.tasks import CreateTask, GetTask, ListTasks, PatchTask, PurgeIdempotencyKeys
 from application.unit_of_work import StorageUnavailable
 from domain.errors import TaskLimitReached, VersionConflict
-from domain.listing import SortField, TaskFilter, TaskOrder, TaskQuery
+from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
 from domain.task import TaskChanges
 from tests.conftest import FixedClock
 
@@ -42,8 +42,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def uow(engine: AsyncEngine) -> SqlAlchemyUnitOfWorkFactory:
-    return SqlAlchemyUnitOfWorkFactory(engine)
+def uow(storage: PostgresStorage) -> PostgresUnitOfWorkFactory:
+    return storage.unit_of_work_factory()
 
 
 async def test_migrations_bring_the_schema_to_head(engine: AsyncEngine) -> None:
@@ -76,20 +76,26 @@ async def test_every_key_and_index_leads_with_user_id(engine: AsyncEngine) -> No
 
 
 @pytest.fixture
-def statements(engine: AsyncEngine) -> Any:
+async def logged(database_url: str) -> AsyncIterator[tuple[PostgresUnitOfWorkFactory, list[str]]]:
+    """Units of work on a pool whose one connection logs every statement it runs."""
     captured: list[str] = []
 
-    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        captured.append(statement)
+    async def log_queries(connection: asyncpg.Connection) -> None:
+        connection.add_query_logger(lambda record: captured.append(record.query))
 
-    event.listen(engine.sync_engine, "before_cursor_execute", capture)
-    yield captured
-    event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(database_url), min_size=1, max_size=1, init=log_queries
+    )
+    try:
+        yield PostgresUnitOfWorkFactory(pool), captured
+    finally:
+        await pool.close()
 
 
 async def test_every_statement_on_tasks_is_scoped_by_owner(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str, statements: list[str]
+    logged: tuple[PostgresUnitOfWorkFactory, list[str]], owner: str
 ) -> None:
+    uow, statements = logged
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=100)
     task = (await create(CreateTaskCommand(owner, TaskFields(title="scoped")))).task
@@ -116,36 +122,29 @@ async def test_every_statement_on_tasks_is_scoped_by_owner(
     ids=str,
 )
 async def test_an_index_serves_every_sort_without_sorting(
-    engine: AsyncEngine, owner: str, order: TaskOrder
+    storage: PostgresStorage, owner: str, order: TaskOrder
 ) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(sa.text("SET LOCAL enable_sort = off"))
-        await connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        captured: list[str] = []
+    first_page = TaskQuery(TaskFilter(), order, limit=10)
+    later_page = TaskQuery(TaskFilter(), order, limit=10, after=Position(None, uuid.uuid4()))
+    plans = []
+    async with storage.pool.acquire() as connection, connection.transaction():
+        # With sorting and sequential scans priced out, a plan without a Sort node exists
+        # only if an index gives this order.
+        await connection.execute("SET LOCAL enable_sort = off")
+        await connection.execute("SET LOCAL enable_seqscan = off")
+        for query in (first_page, later_page):
+            statement = _list_statement(query)
+            values = {"owner": owner, "limit": 10, "after_id": uuid.uuid4(), "after_value": None}
+            rows = await connection.fetch("EXPLAIN " + statement.sql, *statement.args(values))
+            plans.append("\n".join(row[0] for row in rows))
 
-        def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-            captured.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", capture)
-        try:
-            await SqlAlchemyTaskRepository(connection).list(
-                owner, TaskQuery(TaskFilter(), order, limit=10)
-            )
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", capture)
-        sql = captured[-1]
-        # Re-run the same statement under EXPLAIN with literal parameters.
-        plan_rows = await connection.exec_driver_sql(
-            "EXPLAIN " + sql.replace("$1::VARCHAR", f"'{owner}'").replace("$2::INTEGER", "10")
-        )
-        plan = "\n".join(row[0] for row in plan_rows)
-
-    assert "Index" in plan, plan
-    assert "Sort" not in plan.replace("Sort Key", ""), plan
+    for plan in plans:
+        assert "Index" in plan, plan
+        assert "Sort" not in plan.replace("Sort Key", ""), plan
 
 
 async def test_keyset_paging_under_concurrent_inserts_and_deletes(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=10_000)
@@ -190,7 +189,7 @@ async def test_keyset_paging_under_concurrent_inserts_and_deletes(
 
 
 async def test_parallel_creates_at_the_cap_never_overshoot(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     cap = 25
     create = CreateTask(uow, FixedClock(), max_tasks_per_user=cap)
@@ -213,7 +212,7 @@ async def test_parallel_creates_at_the_cap_never_overshoot(
 
 
 async def test_two_writers_with_the_same_if_match_one_wins(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     clock = FixedClock()
     task = (
@@ -236,24 +235,24 @@ async def test_two_writers_with_the_same_if_match_one_wins(
 
 
 @pytest.fixture
-async def unreachable_engine() -> AsyncIterator[AsyncEngine]:
-    # Nothing listens on port 1; the connect fails at once.
-    engine = create_engine("postgresql://postgres@127.0.0.1:1/nowhere")
-    yield engine
-    await engine.dispose()
+async def unreachable_pool() -> AsyncIterator[asyncpg.Pool]:
+    # Nothing listens on port 1; a connect fails at once.
+    pool = await asyncpg.create_pool("postgresql://postgres@127.0.0.1:1/nowhere", min_size=0)
+    yield pool
+    await pool.close()
 
 
 async def test_an_unreachable_database_is_storage_unavailable(
-    unreachable_engine: AsyncEngine, owner: str
+    unreachable_pool: asyncpg.Pool, owner: str
 ) -> None:
-    uow = SqlAlchemyUnitOfWorkFactory(unreachable_engine)
+    uow = PostgresUnitOfWorkFactory(unreachable_pool)
 
     with pytest.raises(StorageUnavailable):
         await GetTask(uow)(TaskRef(owner, uuid.uuid4()))
 
 
 async def test_timestamps_round_trip_with_microseconds_in_utc(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     clock = FixedClock(datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=UTC))
     due = datetime(2026, 3, 4, 5, 6, 7, 890, tzinfo=UTC) + timedelta(hours=0)
@@ -270,7 +269,7 @@ async def test_timestamps_round_trip_with_microseconds_in_utc(
 
 
 async def test_twenty_parallel_creates_with_one_key_make_one_task(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     create = CreateTask(uow, FixedClock(), max_tasks_per_user=100)
     command = CreateTaskCommand(owner, TaskFields(title="once"), idempotency_key="retry-1")
@@ -283,7 +282,7 @@ async def test_twenty_parallel_creates_with_one_key_make_one_task(
         assert await unit.tasks.count(owner) == 1
 
 
-async def test_a_key_is_scoped_to_its_owner(uow: SqlAlchemyUnitOfWorkFactory, owner: str) -> None:
+async def test_a_key_is_scoped_to_its_owner(uow: PostgresUnitOfWorkFactory, owner: str) -> None:
     create = CreateTask(uow, FixedClock(), max_tasks_per_user=100)
     fields = TaskFields(title="same key, two users")
 
@@ -296,7 +295,7 @@ async def test_a_key_is_scoped_to_its_owner(uow: SqlAlchemyUnitOfWorkFactory, ow
 
 
 async def test_a_key_is_free_again_after_its_lifetime_and_purged(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=100)
@@ -315,7 +314,7 @@ async def test_a_key_is_free_again_after_its_lifetime_and_purged(
 
 
 async def test_a_failed_create_does_not_keep_its_key(
-    uow: SqlAlchemyUnitOfWorkFactory, owner: str
+    uow: PostgresUnitOfWorkFactory, owner: str
 ) -> None:
     create = CreateTask(uow, FixedClock(), max_tasks_per_user=1)
     await create(CreateTaskCommand(owner, TaskFields(title="fills the cap")))
