@@ -91,6 +91,16 @@ def _free_port() -> int:
     raise Failure("no free TCP port on 127.0.0.1")
 
 
+def _unhandled_errors(path: Path, limit: int = 2, context: int = 80) -> str:
+    """The service's logged 500s with their tracebacks: what to fix when a check fails."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    starts = [i for i, line in enumerate(lines) if "unhandled error" in line][:limit]
+    return "\n...\n".join("\n".join(lines[i : i + context]) for i in starts)
+
+
 def _tail(path: Path, lines: int = 30) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -737,10 +747,13 @@ def main() -> int:
             cluster.cleanup()
         finally:
             service_log = _tail(service.log, 25)
+            unhandled = _unhandled_errors(service.log)
             shutil.rmtree(workdir, ignore_errors=True)
     checks.print()
     if not checks.passed:
         print(f"\nservice log (tail):\n{service_log}")
+        if unhandled:
+            print(f"\nunhandled errors in the service log:\n{unhandled}")
     print(f"\nrun time: {time.monotonic() - started:.1f} s")
     print("RESULT: PASS" if checks.passed else "RESULT: FAIL")
     return 0 if checks.passed else 1

@@ -17,6 +17,9 @@ _UNAVAILABLE_TYPES: Final = (
     asyncpg.ConnectionDoesNotExistError,
     asyncpg.CannotConnectNowError,
     asyncpg.exceptions.InterfaceError,  # "connection is closed"
+    # "cannot switch to state ...; another operation is in progress": the protocol's state
+    # after the server cut the connection in the middle of a statement.
+    asyncpg.exceptions.InternalClientError,
 )
 
 

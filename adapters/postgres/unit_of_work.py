@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
@@ -55,23 +56,28 @@ class PostgresUnitOfWork:
         session, self._session = self._session, None
         if session is None:
             return
+        connection = session.connection
+        broken = isinstance(exc, Exception) and is_outage(exc)
+        if not broken and not connection.is_closed():
+            try:
+                await session.rollback()  # a no-op after commit()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                broken = True
+        if broken:
+            # Cut off mid-statement, the connection's protocol state is unknown: never
+            # talk to it again (a rollback could fail with "another operation is in progress").
+            # The pool may have taken a dead connection back already.
+            with contextlib.suppress(asyncpg.InterfaceError):
+                connection.terminate()
         try:
-            await session.rollback()  # a no-op after commit()
+            await self._pool.release(connection)
         except Exception as error:
             if not is_outage(error):
                 raise
-        finally:
-            try:
-                await self._pool.release(session.connection)
-            except Exception as error:  # a dead connection is terminated by the pool
-                if not is_outage(error):
-                    raise
-        if (
-            isinstance(exc, Exception)
-            and not isinstance(exc, StorageUnavailable)
-            and is_outage(exc)
-        ):
-            raise await self._unavailable(exc) from exc
+        if broken and not isinstance(exc, StorageUnavailable):
+            raise await self._unavailable(exc or ConnectionError()) from exc
 
     async def commit(self) -> None:
         assert self._session is not None, "commit() outside the unit of work"
