@@ -10,6 +10,9 @@ import tempfile
 
 import click
 
+from entrypoints.cli.db import db
+from entrypoints.cli.runtime import OneLineUsageGroup
+from entrypoints.cli.tasks import tasks
 from entrypoints.config import ConfigError, Settings
 
 
@@ -20,11 +23,22 @@ def _settings() -> Settings:
         raise click.ClickException(str(error)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """taskapi: a per-user task management REST API.
 
-    Settings come from the environment or a .env file (see README.md).
+    Settings come from the environment or a .env file (see README.md). With no
+    DATABASE_URL every command uses an embedded PostgreSQL under TASKAPI_DATA_DIR
+    (./.data); TASK_STORE=memory keeps tasks in memory for one command only.
+
+    \b
+    Start here:
+      taskapi serve                           run the HTTP API
+      taskapi tasks add --user alice "Buy milk"
+      taskapi tasks list --user alice
+      taskapi db current                      the schema's migration revision
+
+    Run any command with --help to see what it does and its options.
     """
 
 
@@ -81,6 +95,10 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
             embedded.stop()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+cli.add_command(tasks)
+cli.add_command(db)
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

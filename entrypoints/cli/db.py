@@ -1,0 +1,162 @@
+"""`taskapi db ...`: the PostgreSQL schema's migrations (Alembic), on the service's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import click
+
+from entrypoints.cli.runtime import OneLineUsageGroup, container_for, run
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from entrypoints.container import Container
+
+
+def _migrations() -> ModuleType:
+    """The PostgreSQL adapter's migration functions, loaded when a command runs (Alembic and
+    SQLAlchemy take seconds to import; --help needs neither)."""
+    from adapters.postgres import database  # noqa: PLC0415
+
+    return database
+
+
+def _postgres(ctx: click.Context) -> Container:
+    """The container on the service's PostgreSQL that leaves migrating to these commands."""
+    container = container_for(ctx, migrate_on_start=False)
+    store = container.settings().task_store
+    if store != "postgres":
+        raise click.ClickException(
+            f"taskapi db manages PostgreSQL, but TASK_STORE is {store}; "
+            "unset TASK_STORE or set it to postgres"
+        )
+    return container
+
+
+def _engine(container: Container) -> AsyncEngine:
+    engine: AsyncEngine = container.storage().engine
+    return engine
+
+
+async def _current(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        revision: str | None = await _migrations().current_revision(connection)
+    return revision
+
+
+def _describe(revision: str | None) -> str:
+    if revision is None:
+        return "none (an empty schema)"
+    return f"{revision} (head)" if revision == _migrations().head_revision() else revision
+
+
+@click.group(cls=OneLineUsageGroup, short_help="Migrate the PostgreSQL schema (Alembic).")
+def db() -> None:
+    """Migrate the PostgreSQL schema (Alembic migrations under alembic/versions).
+
+    The database is DATABASE_URL's or, when it is unset, the embedded server under
+    TASKAPI_DATA_DIR, as for `taskapi serve`. The service applies pending migrations
+    itself when it starts (TASKAPI_MIGRATE_ON_START=true, the default); these commands
+    are for deployments that migrate separately, and for writing new migrations.
+
+    \b
+    Examples:
+      taskapi db current
+      taskapi db upgrade
+      taskapi db downgrade 0001
+      taskapi db revision -m "add tags" --autogenerate
+    """
+
+
+@db.command(short_help="Apply migrations (up to the newest).")
+@click.argument("revision", default="head", metavar="[REVISION]")
+@click.pass_context
+def upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply migrations up to REVISION (default: head, the newest).
+
+    Runs under the same advisory lock as the service's start, so it is safe while
+    instances are starting.
+    """
+
+    async def work(container: Container) -> tuple[str | None, str | None]:
+        engine = _engine(container)
+        before = await _current(engine)
+        await _migrations().migrate(engine, revision)
+        return before, await _current(engine)
+
+    before, after = run(_postgres(ctx), work)
+    if before == after:
+        click.echo(f"Already at {_describe(after)}; nothing to do.")
+    else:
+        click.echo(f"Upgraded from {_describe(before)} to {_describe(after)}.")
+
+
+@db.command("downgrade", short_help="Revert migrations down to a revision.")
+@click.argument("revision", metavar="REVISION")
+@click.pass_context
+def downgrade_command(ctx: click.Context, revision: str) -> None:
+    """Revert migrations down to REVISION; `base` reverts them all (and drops every table).
+
+    A relative step such as -1 goes after `--`: taskapi db downgrade -- -1
+    """
+
+    async def work(container: Container) -> tuple[str | None, str | None]:
+        engine = _engine(container)
+        before = await _current(engine)
+        await _migrations().downgrade(engine, revision)
+        return before, await _current(engine)
+
+    before, after = run(_postgres(ctx), work)
+    if before == after:
+        click.echo(f"Already at {_describe(after)}; nothing to do.")
+    else:
+        click.echo(f"Downgraded from {_describe(before)} to {_describe(after)}.")
+
+
+@db.command(short_help="Print the database's revision.")
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """Print the database's revision; `(head)` when it is the newest."""
+
+    async def work(container: Container) -> str | None:
+        return await _current(_engine(container))
+
+    revision = run(_postgres(ctx), work)
+    head = _migrations().head_revision()
+    if revision is None:
+        click.echo("none (no migration applied; run taskapi db upgrade)")
+    elif revision == head:
+        click.echo(f"{revision} (head)")
+    else:
+        click.echo(f"{revision} (behind {head}; run taskapi db upgrade)")
+
+
+@db.command(short_help="Write a new migration file.")
+@click.option("--message", "-m", required=True, help="What the migration does, in a few words.")
+@click.option(
+    "--autogenerate",
+    is_flag=True,
+    help="Fill it in from the difference between adapters/postgres/tables.py and the "
+    "database (which must be at head). Review the result: Alembic misses some changes.",
+)
+@click.pass_context
+def revision(ctx: click.Context, message: str, autogenerate: bool) -> None:
+    """Write a new, numbered migration file under alembic/versions.
+
+    Without --autogenerate the file is an empty template and no database is needed.
+    """
+
+    async def work(container: Container) -> Path:
+        engine = _engine(container) if autogenerate else None
+        path: Path = await _migrations().new_revision(message, engine)
+        return path
+
+    path = run(_postgres(ctx), work, start_storage=autogenerate)
+    try:
+        shown = path.relative_to(Path.cwd())
+    except ValueError:
+        shown = path
+    click.echo(f"Wrote {shown}")
