@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Final
 
@@ -28,9 +29,9 @@ from application.idempotency import (
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import TaskLimitReached, TaskNotFound, ValidationFailed, VersionConflict
 from domain.ids import new_task_id
-from domain.listing import Position, TaskQuery
+from domain.listing import Position, TaskFilter, TaskQuery
 from domain.ports import Clock
-from domain.task import Task, TaskChanges, TaskStats, check_owner
+from domain.task import Task, TaskChanges, TaskStats, check_owner, to_utc
 
 MAX_PAGE_SIZE: Final = 500
 MAX_SEARCH_LENGTH: Final = 200
@@ -124,16 +125,14 @@ class ListTasks:
     async def __call__(self, query: ListTasksQuery) -> TaskPage:
         if not 1 <= query.limit <= MAX_PAGE_SIZE:
             raise ValidationFailed("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-        search = query.filter.search
-        if search is not None and not 1 <= len(search) <= MAX_SEARCH_LENGTH:
-            raise ValidationFailed("q", f"must be 1 to {MAX_SEARCH_LENGTH} characters")
+        task_filter = _checked_filter(query.filter)
         after = (
             None
             if query.cursor is None
             else self._cursors.decode(query.cursor, query.order, query.filter)
         )
         # One extra row tells whether a next page exists without a second query.
-        task_query = TaskQuery(query.filter, query.order, query.limit + 1, after)
+        task_query = TaskQuery(task_filter, query.order, query.limit + 1, after)
         async with self._uow() as uow:
             tasks = await uow.tasks.list(check_owner(query.owner), task_query)
         next_cursor = None
@@ -143,6 +142,21 @@ class ListTasks:
             position = Position(query.order.value_of(last), last.id)
             next_cursor = self._cursors.encode(position, query.order, query.filter)
         return TaskPage(items=tasks, limit=query.limit, next_cursor=next_cursor)
+
+
+def _checked_filter(task_filter: TaskFilter) -> TaskFilter:
+    search = task_filter.search
+    if search is not None:
+        if not 1 <= len(search) <= MAX_SEARCH_LENGTH:
+            raise ValidationFailed("q", f"must be 1 to {MAX_SEARCH_LENGTH} characters")
+        if "\x00" in search:
+            raise ValidationFailed("q", "must not contain the NUL character")
+    before, after = task_filter.due_before, task_filter.due_after
+    return replace(
+        task_filter,
+        due_before=None if before is None else to_utc(before, "due_before"),
+        due_after=None if after is None else to_utc(after, "due_after"),
+    )
 
 
 class TaskStatistics:

@@ -9,7 +9,13 @@ from enum import StrEnum
 from typing import Final, final
 from uuid import UUID
 
-from domain.errors import InvalidDescription, InvalidDueDate, InvalidOwner, InvalidTitle
+from domain.errors import (
+    InvalidDescription,
+    InvalidDueDate,
+    InvalidOwner,
+    InvalidTitle,
+    ValidationFailed,
+)
 
 TITLE_MAX_LENGTH: Final = 500
 DESCRIPTION_MAX_LENGTH: Final = 2000
@@ -69,9 +75,21 @@ def normalize_due_at(due_at: datetime | None) -> datetime | None:
     """Due dates carry an offset and are kept in UTC."""
     if due_at is None:
         return None
-    if due_at.tzinfo is None or due_at.utcoffset() is None:
-        raise InvalidDueDate("must be a timestamp with an offset")
-    return due_at.astimezone(UTC)
+    try:
+        return to_utc(due_at, "due_at")
+    except ValidationFailed as error:
+        raise InvalidDueDate(error.reason) from None
+
+
+def to_utc(value: datetime, field: str) -> datetime:
+    """A timestamp with an offset, in UTC; naive ones and ones beyond years 1-9999 in UTC
+    are refused, naming `field`."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(field, "must be a timestamp with an offset")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(field, "is out of range (years 1 to 9999 in UTC)") from None
 
 
 class _Unset:

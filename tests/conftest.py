@@ -77,9 +77,9 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def storage(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
-    PostgresStorage
-]:
+async def storage(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[PostgresStorage]:
     """The service's own PostgreSQL storage on the session's database: migrated, pooled."""
     storage = PostgresStorage(url=database_url, data_dir=tmp_path_factory.mktemp("unused"))
     await storage.start()

@@ -180,9 +180,6 @@ class TaskController(Controller):
             str | None, QueryParameter(description="The previous page's meta.next_cursor")
         ] = None,
     ) -> Response[TaskListEnvelope]:
-        for name, value in (("due_before", due_before), ("due_after", due_after)):
-            if value is not None and value.tzinfo is None:
-                raise RequestInvalid.of(name, "must be an RFC 3339 timestamp with an offset")
         query = ListTasksQuery(
             owner=owner_from_path(user_id),
             filter=TaskFilter(

@@ -51,6 +51,12 @@ def decode_body(body: bytes, shape: type[T]) -> T:
     try:
         result: T = decoder.decode(body)
     except msgspec.ValidationError as error:
+        # msgspec stops at the first type error; a body that is not JSON at all past that
+        # point is still a malformed request, not a validation error.
+        try:
+            msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            raise MalformedRequest("the request body is not valid JSON") from None
         raise RequestInvalid([describe_decode_error(str(error))]) from None
     except msgspec.DecodeError:
         raise MalformedRequest("the request body is not valid JSON") from None
