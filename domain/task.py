@@ -20,7 +20,8 @@ from domain.errors import (
 TITLE_MAX_LENGTH: Final = 500
 DESCRIPTION_MAX_LENGTH: Final = 2000
 OWNER_MAX_LENGTH: Final = 128
-_OWNER_PATTERN: Final = re.compile(r"[A-Za-z0-9._~@:|+\-]{1,128}")
+# "." and ".." are excluded: no URL can carry them as a path segment.
+_OWNER_PATTERN: Final = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._~@:|+\-]{1,128}")
 
 
 class Priority(StrEnum):
@@ -71,6 +72,10 @@ def normalize_description(description: str | None) -> str | None:
     return description
 
 
+_EDGE_OF_TIME: Final = datetime.min.replace(tzinfo=UTC)
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+
+
 def normalize_due_at(due_at: datetime | None) -> datetime | None:
     """Due dates carry an offset and are kept in UTC."""
     if due_at is None:
@@ -87,9 +92,14 @@ def to_utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationFailed(field, "must be a timestamp with an offset")
     try:
-        return value.astimezone(UTC)
+        utc = value.astimezone(UTC)
     except OverflowError:
-        raise ValidationFailed(field, "is out of range (years 1 to 9999 in UTC)") from None
+        utc = _EDGE_OF_TIME
+    # The very first and last instants are what PostgreSQL drivers use for -infinity and
+    # infinity: they would not come back as timestamps.
+    if utc in (_EDGE_OF_TIME, _END_OF_TIME):
+        raise ValidationFailed(field, "is out of range (years 1 to 9999 in UTC)")
+    return utc
 
 
 class _Unset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -70,6 +71,15 @@ async def _watch_pool(storage: Any) -> None:
     while True:
         metrics.record_pool(storage.pool_stats())
         await asyncio.sleep(POOL_WATCH_SECONDS)
+
+
+def _allow_by_route(app: Litestar) -> dict[str, bytes]:
+    """Every method each route template serves, as an Allow header value."""
+    methods: dict[str, set[str]] = {}
+    for route in app.routes:
+        template = re.sub(r":\w+}", "}", route.path)  # scope["path_template"] has no converters
+        methods.setdefault(template, set()).update(getattr(route, "methods", ()))
+    return {path: ", ".join(sorted(m)).encode() for path, m in methods.items()}
 
 
 def create_app(container: Container | None = None) -> Litestar:
@@ -149,5 +159,7 @@ def create_app(container: Container | None = None) -> Litestar:
     app.state.container = container
     # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by
     # the router, before any route middleware) carry the request id too.
-    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, log_requests=settings.access_log)
+    app.asgi_handler = RequestIdMiddleware(
+        app.asgi_handler, log_requests=settings.access_log, allow_by_route=_allow_by_route(app)
+    )
     return app

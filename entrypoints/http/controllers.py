@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
@@ -49,7 +51,6 @@ from entrypoints.http.schemas import (
     DeletedCountEnvelope,
     DeletedTask,
     DeletedTaskEnvelope,
-    PriorityName,
     StatsEnvelope,
     StatsRead,
     TaskEnvelope,
@@ -58,6 +59,8 @@ from entrypoints.http.schemas import (
     TaskRead,
     TaskWrite,
 )
+
+T = TypeVar("T")
 
 SORT_VALUES = (
     "created_at",
@@ -108,6 +111,29 @@ def _ref(user_id: str, task_id: str, if_match: str | None = None) -> TaskRef:
     )
 
 
+_BOOLEANS: Final = {"true": True, "false": False}
+_PRIORITIES: Final = {p.value: p for p in Priority}
+
+
+def _choice(name: str, text: str | None, allowed: Mapping[str, T]) -> T | None:
+    """Query values are checked here, not by Litestar, which reads `null` as absent."""
+    if text is None:
+        return None
+    if text not in allowed:
+        raise RequestInvalid.of(name, f"must be one of {', '.join(allowed)}")
+    return allowed[text]
+
+
+def _timestamp(name: str, text: str | None) -> datetime | None:
+    """RFC 3339 only (Litestar would also take Unix epoch numbers)."""
+    if text is None:
+        return None
+    try:
+        return msgspec.convert(text, datetime)
+    except msgspec.ValidationError:
+        raise RequestInvalid.of(name, "must be an RFC 3339 timestamp with an offset") from None
+
+
 def _sort(text: str) -> TaskOrder:
     try:
         return TaskOrder.parse(text)
@@ -147,11 +173,9 @@ class TaskController(Controller):
         self,
         user_id: UserId,
         list_tasks: NamedDependency[ListTasks],
-        completed: Annotated[
-            Literal["true", "false"] | None, QueryParameter(description="true or false")
-        ] = None,
+        completed: Annotated[str | None, QueryParameter(description="true or false")] = None,
         priority: Annotated[
-            PriorityName | None, QueryParameter(description="none, low, medium or high")
+            str | None, QueryParameter(description="none, low, medium or high")
         ] = None,
         q: Annotated[
             str | None,
@@ -162,10 +186,12 @@ class TaskController(Controller):
             ),
         ] = None,
         due_before: Annotated[
-            datetime | None, QueryParameter(description="Only tasks due strictly before this")
+            str | None,
+            QueryParameter(description="RFC 3339 with an offset; only tasks due strictly before"),
         ] = None,
         due_after: Annotated[
-            datetime | None, QueryParameter(description="Only tasks due strictly after this")
+            str | None,
+            QueryParameter(description="RFC 3339 with an offset; only tasks due strictly after"),
         ] = None,
         sort: Annotated[
             str,
@@ -183,11 +209,11 @@ class TaskController(Controller):
         query = ListTasksQuery(
             owner=owner_from_path(user_id),
             filter=TaskFilter(
-                completed=None if completed is None else completed == "true",
-                priority=None if priority is None else Priority(priority),
+                completed=_choice("completed", completed, _BOOLEANS),
+                priority=_choice("priority", priority, _PRIORITIES),
                 search=q,
-                due_before=due_before,
-                due_after=due_after,
+                due_before=_timestamp("due_before", due_before),
+                due_after=_timestamp("due_after", due_after),
             ),
             order=_sort(sort),
             limit=limit,

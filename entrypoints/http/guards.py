@@ -28,11 +28,15 @@ def _is_json(content_type: str) -> bool:
 async def check_task_request(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: route handlers name their query parameters in `opt["query"]`."""
     allowed = request.route_handler.opt.get("query", frozenset())
-    unknown = [name for name in request.query_params if name not in allowed]
+    query = request.query_params
+    unknown = [name for name in query if name not in allowed]
     if unknown:
         raise RequestInvalid(
             [FieldError(name, "is not a known query parameter") for name in unknown]
         )
+    repeated = [name for name in query if len(query.getall(name)) > 1]
+    if repeated:
+        raise RequestInvalid([FieldError(name, "must be given at most once") for name in repeated])
     if request.method in _BODY_METHODS and _has_body(request):
         content_type = request.headers.get("content-type")
         if content_type is not None and not _is_json(content_type):

@@ -12,6 +12,7 @@ from typing import Any, Final
 import msgspec
 from litestar import Litestar
 
+from entrypoints.http.controllers import SORT_VALUES
 from entrypoints.http.schemas import (
     CompletionWrite,
     DeletedCountEnvelope,
@@ -28,7 +29,9 @@ from entrypoints.http.schemas import (
 _ERRORS: Final = {
     400: "MALFORMED_REQUEST: the body is not valid JSON, or a required body is empty",
     404: "TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route)",
-    409: "TASK_LIMIT_REACHED: the user already has the maximum number of tasks",
+    409: "TASK_LIMIT_REACHED: the user already has the maximum number of tasks; "
+    "IDEMPOTENCY_KEY_REUSED: the key was used with another body; "
+    "IDEMPOTENCY_KEY_IN_USE: a request with the key is still being processed",
     412: "PRECONDITION_FAILED: If-Match does not match the task's current ETag",
     413: "PAYLOAD_TOO_LARGE: body over 64 KiB",
     415: "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
@@ -59,8 +62,20 @@ _ROUTES: Final[dict[tuple[str, str], dict[str, Any]]] = {
 }
 # Checked by the handlers (so that the error names the field plainly); documented here.
 _PATH_SCHEMAS: Final = {
-    "user_id": {"pattern": r"^[A-Za-z0-9._~@:|+\-]{1,128}$", "minLength": 1, "maxLength": 128},
+    "user_id": {
+        "pattern": r"^(?!\.{1,2}$)[A-Za-z0-9._~@:|+\-]{1,128}$",
+        "minLength": 1,
+        "maxLength": 128,
+    },
     "task_id": {"format": "uuid"},
+}
+_PARAMETER_SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "sort": {"enum": list(SORT_VALUES)},
+    "completed": {"enum": ["true", "false"]},
+    "priority": {"enum": ["none", "low", "medium", "high"]},
+    "due_before": {"format": "date-time"},
+    "due_after": {"format": "date-time"},
+    "Idempotency-Key": {"minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"},
 }
 _HEADERS: Final = {
     "ETag": 'The task\'s version, quoted: "3"',
@@ -89,7 +104,26 @@ def _ref(struct: type[msgspec.Struct]) -> dict[str, str]:
 
 
 def _header(name: str) -> dict[str, Any]:
-    return {"description": _HEADERS[name], "schema": {"type": "string"}}
+    schema: dict[str, Any] = {"type": "string"}
+    if name == "ETag":
+        schema["pattern"] = '^"[1-9][0-9]*"$'
+    return {"description": _HEADERS[name], "required": name != "Link", "schema": schema}
+
+
+def _parameter_schema(operation: tuple[str, str], parameter: dict[str, Any]) -> None:
+    """Parameters are checked by the handlers (see controllers.py); say here what they take."""
+    schema = parameter.get("schema", {})
+    # Optional parameters are absent, never `null`.
+    for union in ("oneOf", "anyOf"):
+        options = [o for o in schema.get(union, []) if o.get("type") != "null"]
+        if len(options) == 1:
+            del schema[union]
+            schema.update(options[0])
+    schema.update(_PATH_SCHEMAS.get(parameter["name"], {}))
+    schema.update(_PARAMETER_SCHEMAS.get(parameter["name"], {}))
+    if operation == (_TASKS, "delete") and parameter["name"] == "completed":
+        parameter["required"] = True
+        schema["enum"] = ["true"]
 
 
 def _responses(spec: dict[str, Any], is_task_route: bool) -> dict[str, Any]:
@@ -108,16 +142,21 @@ def _responses(spec: dict[str, Any], is_task_route: bool) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(envelope)}},
         }
     }
+    if envelope is TaskEnvelope and status == 201:
+        headers["Idempotent-Replayed"] = {**_header("Idempotent-Replayed"), "required": False}
     if spec.get("not_modified"):
         responses["304"] = {
             "description": "If-None-Match matches the current ETag: no body",
-            "headers": {"ETag": _header("ETag")},
+            "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
         }
-    codes = set(spec["errors"]) | ({500, 503} if is_task_route else set())
+    # Every /api route can miss (a user_id that cannot be a path segment is no route at all).
+    codes = set(spec["errors"]) | ({404, 500, 503} if is_task_route else set())
     for code in sorted(codes):
         error_headers = {"X-Request-ID": _header("X-Request-ID")}
         if code == 503:
             error_headers["Retry-After"] = _header("Retry-After")
+        if code == 412:
+            error_headers["ETag"] = {**_header("ETag"), "description": "The current ETag"}
         responses[str(code)] = {
             "description": _ERRORS[code],
             "headers": error_headers,
@@ -133,6 +172,11 @@ def _document(app: Litestar) -> dict[str, Any]:
     _, components = msgspec.json.schema_components(
         _STRUCTS, ref_template="#/components/schemas/{name}"
     )
+    for name, schema in components.items():
+        if name.endswith("Envelope"):
+            # Every envelope says which kind it is.
+            schema["properties"]["success"] = {"const": name != "ErrorEnvelope"}
+            schema["required"] = sorted({*schema.get("required", []), "success"})
     document.setdefault("components", {}).setdefault("schemas", {}).update(components)
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
@@ -140,7 +184,7 @@ def _document(app: Litestar) -> dict[str, Any]:
             if spec is None:
                 continue
             for parameter in operation.get("parameters", []):
-                parameter.get("schema", {}).update(_PATH_SCHEMAS.get(parameter["name"], {}))
+                _parameter_schema((path, method), parameter)
             operation["responses"] = _responses(spec, path.startswith("/api/"))
             if "body" in spec:
                 operation["requestBody"] = {

@@ -40,9 +40,18 @@ class RequestIdMiddleware:
     """Outermost ASGI layer (around Litestar's own exception handling, so 404s and 405s are
     seen too): sets the request id, measures the request, writes the access log line."""
 
-    def __init__(self, app: ASGIApp, *, log_requests: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log_requests: bool = True,
+        allow_by_route: dict[str, bytes] | None = None,
+    ) -> None:
         self.app = app
         self.log_requests = log_requests
+        # Litestar 2.x answers OPTIONS on a path served by several handlers with the methods
+        # of one of them (litestar#4169); the right Allow, by route template.
+        self.allow_by_route = allow_by_route or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,9 +68,16 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                replaced = {b"x-request-id"}
+                extra = [header]
+                if scope["method"] == "OPTIONS" and status == 204:
+                    allow = self.allow_by_route.get(scope.get("path_template", ""))  # type: ignore[call-overload]
+                    if allow is not None:
+                        replaced.add(b"allow")
+                        extra.append((b"allow", allow))
                 message["headers"] = [
-                    *(h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"),
-                    header,
+                    *(h for h in message.get("headers", ()) if h[0].lower() not in replaced),
+                    *extra,
                 ]
             await send(message)
 

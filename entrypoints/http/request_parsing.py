@@ -55,10 +55,10 @@ def decode_body(body: bytes, shape: type[T]) -> T:
         # point is still a malformed request, not a validation error.
         try:
             msgspec.json.decode(body)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             raise MalformedRequest("the request body is not valid JSON") from None
         raise RequestInvalid([describe_decode_error(str(error))]) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         raise MalformedRequest("the request body is not valid JSON") from None
     return result
 

@@ -286,19 +286,11 @@ async def test_concurrent_requests_each_get_their_own_request_id(
         assert response.json()["error"]["request_id"] == request_id
 
 
-_OPTIONS_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN (Litestar 2.25): OPTIONS on a path served by several handlers answers with "
-    "the Allow of one of them (DELETE, OPTIONS); the 405s list every method. API.md does not "
-    "cover OPTIONS; CORS preflights are answered by the CORS middleware before routing.",
-)
-
-
 @pytest.mark.parametrize(
     ("route", "allowed"),
     [
-        pytest.param("tasks", {"GET", "POST", "DELETE"}, marks=_OPTIONS_BUG),
-        pytest.param("task", {"GET", "PUT", "PATCH", "DELETE"}, marks=_OPTIONS_BUG),
+        ("tasks", {"GET", "POST", "DELETE"}),
+        ("task", {"GET", "PUT", "PATCH", "DELETE"}),
         ("complete", {"PATCH"}),
         ("stats", {"GET"}),
     ],
