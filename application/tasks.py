@@ -70,9 +70,8 @@ class CreateTask:
                     return _replay(earlier, fingerprint(fields))
             # The lock makes count-then-insert atomic per owner: parallel creates never overshoot.
             await uow.tasks.lock_owner(task.user_id)
-            if await uow.tasks.count(task.user_id) >= self._max_tasks:
+            if not await uow.tasks.add_if_fewer_than(task, self._max_tasks):
                 raise TaskLimitReached(self._max_tasks)
-            await uow.tasks.add(task)
             if key is not None:
                 await uow.idempotency.remember(task.user_id, key, task)
             await uow.commit()

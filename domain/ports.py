@@ -16,6 +16,10 @@ class TaskRepository(Protocol):
 
     async def add(self, task: Task) -> None: ...
 
+    async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
+        """Add the task unless its owner already has `limit` tasks; call under lock_owner()."""
+        ...
+
     async def add_many(self, tasks: Sequence[Task]) -> None:
         """Add every task at once (a bulk import); none may exist yet. No tasks: nothing happens."""
         ...

@@ -30,6 +30,12 @@ class InMemoryTaskRepository:
     async def add(self, task: Task) -> None:
         self._tasks[(task.user_id, task.id)] = task.copy()
 
+    async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
+        if await self.count(task.user_id) >= limit:
+            return False
+        await self.add(task)
+        return True
+
     async def add_many(self, tasks: Sequence[Task]) -> None:
         for task in tasks:
             await self.add(task)

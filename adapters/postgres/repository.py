@@ -41,6 +41,17 @@ UPDATE: Final = Statement.of(
     .where(_MINE, tasks.c.version == _param("expected_version"))
     .values({c.name: _param(c.name, c) for c in _CHANGEABLE})
 )
+# Counted after lock_owner() returned, so this statement's snapshot sees every task the
+# owner's previous creates committed: count and insert in one round trip.
+INSERT_IF_FEWER: Final = Statement.of(
+    sa.insert(tasks).from_select(
+        [c.name for c in TASK_COLUMNS],
+        sa.select(*(_param(c.name, c) for c in TASK_COLUMNS)).where(
+            sa.select(sa.func.count()).select_from(tasks).where(_OWNED).scalar_subquery()
+            < _param("limit")
+        ),
+    )
+)
 DELETE: Final = Statement.of(sa.delete(tasks).where(_MINE))
 DELETE_COMPLETED: Final = Statement.of(sa.delete(tasks).where(_OWNED, tasks.c.completed.is_(True)))
 COUNT: Final = Statement.of(sa.select(sa.func.count()).select_from(tasks).where(_OWNED))
@@ -137,6 +148,12 @@ class PostgresTaskRepository:
 
     async def add(self, task: Task) -> None:
         await self._session.execute_writing(INSERT, **row_from_task(task))
+
+    async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
+        status = await self._session.execute_writing(
+            INSERT_IF_FEWER, owner=task.user_id, limit=limit, **row_from_task(task)
+        )
+        return rowcount(status) == 1
 
     async def add_many(self, tasks_: Sequence[Task]) -> None:
         if tasks_:

@@ -401,3 +401,14 @@ async def test_add_many_without_commit_adds_nothing(uow: UnitOfWorkFactory, owne
 
     async with uow() as unit:
         assert await unit.tasks.count(owner) == 0
+
+
+async def test_add_if_fewer_than_stops_at_the_limit(uow: UnitOfWorkFactory, owner: str) -> None:
+    async with uow() as unit:
+        await unit.tasks.lock_owner(owner)
+        added = [await unit.tasks.add_if_fewer_than(make_task(owner, f"t{i}"), 2) for i in range(3)]
+        await unit.commit()
+
+    assert added == [True, True, False]
+    async with uow() as unit:
+        assert await unit.tasks.count(owner) == 2
