@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,20 +16,33 @@ TASK_COLUMNS = [c for c in tasks.c if c.name != "priority_rank"]
 _PRIORITIES = {p.value: p for p in Priority}
 
 
-def task_from_record(row: Mapping[str, Any]) -> Task:
-    """An asyncpg record of TASK_COLUMNS as the aggregate."""
+def task_from_record(row: Sequence[Any]) -> Task:
+    """An asyncpg record of TASK_COLUMNS (in their order) as the aggregate."""
+    (
+        user_id,
+        id_,
+        title,
+        description,
+        completed,
+        completed_at,
+        due_at,
+        priority,
+        created_at,
+        updated_at,
+        version,
+    ) = row
     return Task(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        description=row["description"],
-        completed=row["completed"],
-        completed_at=row["completed_at"],
-        due_at=row["due_at"],
-        priority=_PRIORITIES[row["priority"]],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
+        id=id_,
+        user_id=user_id,
+        title=title,
+        description=description,
+        completed=completed,
+        completed_at=completed_at,
+        due_at=due_at,
+        priority=_PRIORITIES[priority],
+        created_at=created_at,
+        updated_at=updated_at,
+        version=version,
     )
 
 
