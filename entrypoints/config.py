@@ -75,6 +75,8 @@ class Settings:
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     access_log: bool = True
+    # Requests per user per minute; None: no limit.
+    rate_limit: int | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_connect_timeout: float = 5.0
@@ -114,6 +116,7 @@ class Settings:
             workers=_int(env, "WORKERS", 1),
             log_format=_choice(env, "LOG_FORMAT", "console", ("console", "json")),  # type: ignore[arg-type]
             access_log=_bool(env, "ACCESS_LOG", True),
+            rate_limit=_int(env, "RATE_LIMIT", 0, minimum=0) or None,
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
             ).upper(),

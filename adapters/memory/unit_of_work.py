@@ -6,6 +6,8 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
+from litestar.stores.memory import MemoryStore
+
 from adapters.memory.idempotency import InMemoryIdempotencyStore, KeyTable
 from adapters.memory.repository import InMemoryTaskRepository, TaskKey
 from domain.task import Task
@@ -90,6 +92,10 @@ class InMemoryStorage:
 
     def pool_stats(self) -> dict[str, int]:
         return {}
+
+    def rate_limit_store(self) -> MemoryStore:
+        """This process only, like the tasks."""
+        return MemoryStore()
 
     def unit_of_work_factory(self) -> InMemoryUnitOfWorkFactory:
         return InMemoryUnitOfWorkFactory(self.store)

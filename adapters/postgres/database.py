@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from adapters.postgres.embedded import EmbeddedPostgres
+from adapters.postgres.ratelimit_store import PostgresStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from alembic import command
 
@@ -270,6 +271,10 @@ class PostgresStorage:
             return {}
         size, idle = self._pool.get_size(), self._pool.get_idle_size()
         return {"in_use": size - idle, "idle": idle, "max": self._pool.get_max_size()}
+
+    def rate_limit_store(self) -> PostgresStore:
+        """Shared by every worker and instance on this database."""
+        return PostgresStore(lambda: self.pool)
 
     def unit_of_work_factory(self) -> PostgresUnitOfWorkFactory:
         return PostgresUnitOfWorkFactory(self.pool, self._settings.timeout_seconds)

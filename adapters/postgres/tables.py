@@ -53,3 +53,13 @@ idempotency_keys = sa.Table(
     sa.Column("task", postgresql.JSONB(), nullable=True),
     sa.PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
 )
+
+# Litestar's rate limiter keeps each user's recent request times here (see ratelimit_store.py).
+rate_limit_entries = sa.Table(
+    "rate_limit_entries",
+    metadata,
+    sa.Column("key", sa.Text(), nullable=False),
+    sa.Column("value", sa.LargeBinary(), nullable=False),
+    sa.Column("expires_at", sa.TIMESTAMP(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint("key", name="pk_rate_limit_entries"),
+)

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 
 from application.tasks import PurgeIdempotencyKeys
@@ -73,6 +74,14 @@ async def _watch_pool(storage: Any) -> None:
         await asyncio.sleep(POOL_WATCH_SECONDS)
 
 
+def _rate_limit_identity(request: Request[Any, Any, Any]) -> str:
+    """Limits are per user; a request without one (an unknown route) counts for its address."""
+    user_id = request.path_params.get("user_id")
+    if user_id:
+        return f"user:{user_id}"
+    return f"address:{request.client.host if request.client else '-'}"
+
+
 def _allow_by_route(app: Litestar) -> dict[str, bytes]:
     """Every method each route template serves, as an Allow header value."""
     methods: dict[str, set[str]] = {}
@@ -120,8 +129,23 @@ def create_app(container: Container | None = None) -> Litestar:
             path="/", route_handlers=[TaskController], guards=[jwt_guard(verifier)]
         )
 
+    middleware: list[Any] = []
+    stores: dict[str, Any] = {}
+    if settings.rate_limit is not None:
+        stores["rate_limit"] = container.storage().rate_limit_store()
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit),
+                identifier_for_request=_rate_limit_identity,
+                exclude=[r"^/(health|ready|metrics|docs|openapi\.json)$"],
+                store="rate_limit",
+            ).middleware
+        )
+
     app = Litestar(
         route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs],
+        middleware=middleware,
+        stores=stores,
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],

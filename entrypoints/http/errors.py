@@ -46,6 +46,7 @@ _MESSAGE_BY_STATUS: Final = {
     404: "no such route",
     405: "method not allowed on this route",
     413: "request body is larger than 64 KiB",
+    429: "too many requests for this user; retry after Retry-After seconds",
 }
 
 
@@ -248,7 +249,11 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return _on_internal_error(request, exc)
     code = _CODE_BY_STATUS.get(status, "MALFORMED_REQUEST")
     message = _MESSAGE_BY_STATUS.get(status, code.lower().replace("_", " "))
-    return error_response(request, status, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if status == 429:
+        # Litestar's limiter says when the window resets; clients read Retry-After.
+        headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "60") or 60)))
+    return error_response(request, status, code, message, headers=headers)
 
 
 def _on_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
