@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from adapters.postgres.database import PostgresStorage, asyncpg_dsn
+from adapters.postgres.database import PoolSettings, PostgresStorage, asyncpg_dsn
 from adapters.postgres.embedded import EmbeddedPostgres
 from adapters.postgres.repository import _list_statement
 from application.commands import ListTasksQuery
@@ -108,7 +108,12 @@ async def main() -> None:  # noqa: PLR0915 (a script that reads top to bottom)
     if "?" in asyncpg_dsn(server):
         base, _, query = asyncpg_dsn(server).partition("?")
         database = base.rsplit("/", 1)[0] + f"/{name}?{query}"
-    storage = PostgresStorage(url=database, data_dir=Path(tempfile.mkdtemp()))
+    # Seeding a million rows takes longer than the service's 5 s statement timeout.
+    storage = PostgresStorage(
+        url=database,
+        data_dir=Path(tempfile.mkdtemp()),
+        pool=PoolSettings(statement_timeout_seconds=900),
+    )
     try:
         await storage.start()
         pool = storage.pool
