@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from litestar.testing import AsyncTestClient
 
+from entrypoints.config import Settings
+from entrypoints.container import Container
+from entrypoints.http.app import create_app
 from tests.e2e.helpers import (
     Client,
     assert_error,
@@ -147,3 +152,21 @@ async def test_concurrent_repeats_create_one_task(client: Client, owner: str) ->
         if response.status_code != 201:
             assert_error(response, 409, "IDEMPOTENCY_KEY_IN_USE")
     assert len(await list_tasks(client, owner)) == 1
+
+
+async def test_a_replay_survives_a_restart_of_the_service(database_url: str) -> None:
+    settings = Settings(task_store="postgres", database_url=database_url)
+    user = f"restart-{uuid.uuid4().hex[:8]}"
+    headers = {"Idempotency-Key": "survives-restarts"}
+    body = {"title": "once, even across restarts"}
+
+    async with AsyncTestClient(app=create_app(Container(settings=settings))) as before:
+        first = await before.post(f"/api/{user}/tasks", json=body, headers=headers)
+    async with AsyncTestClient(app=create_app(Container(settings=settings))) as after:
+        again = await after.post(f"/api/{user}/tasks", json=body, headers=headers)
+        listed = await after.get(f"/api/{user}/tasks")
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(listed.json()["data"]) == 1
