@@ -99,23 +99,30 @@ def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_db_revision_writes_the_next_numbered_migration(taskapi_db: Taskapi, scripts: Path) -> None:
+    head = head_revision()
+    assert head is not None
+    expected = f"{int(head) + 1:04d}"
+
     result = taskapi_db.ok("db", "revision", "-m", "add tags")
 
-    written = scripts / "versions" / "0003_add_tags.py"
+    written = scripts / "versions" / f"{expected}_add_tags.py"
     assert result.stdout.strip() == f"Wrote {written}"
     text = written.read_text()
-    assert "revision: str = '0003'" in text or 'revision: str = "0003"' in text
-    assert "'0002'" in text or '"0002"' in text
+    assert f"revision: str = '{expected}'" in text or f'revision: str = "{expected}"' in text
+    assert f"'{head}'" in text or f'"{head}"' in text
 
 
 def test_db_revision_autogenerate_finds_the_tables_match_the_migrations(
     taskapi_db: Taskapi, scripts: Path
 ) -> None:
     taskapi_db.ok("db", "upgrade")
+    head = head_revision()
+    assert head is not None
 
     taskapi_db.ok("db", "revision", "-m", "no change", "--autogenerate")
 
-    upgrade = (scripts / "versions" / "0003_no_change.py").read_text().split("def upgrade")[1]
+    written = scripts / "versions" / f"{int(head) + 1:04d}_no_change.py"
+    upgrade = written.read_text().split("def upgrade")[1]
     assert "op." not in upgrade, upgrade
 
 
