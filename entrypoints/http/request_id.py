@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import logging
 import re
 import time
 import uuid
@@ -103,9 +102,3 @@ def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     """structlog processor: the current request's id on every log line."""
     event.setdefault("request_id", current_request_id.get())
     return event
-
-
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True
