@@ -28,6 +28,8 @@ from entrypoints.http.schemas import (
 
 _ERRORS: Final = {
     400: "MALFORMED_REQUEST: the body is not valid JSON, or a required body is empty",
+    401: "UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid",
+    403: "FORBIDDEN (AUTH_MODE=jwt): the token's sub is not this user_id",
     404: "TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route)",
     409: "TASK_LIMIT_REACHED: the user already has the maximum number of tasks; "
     "IDEMPOTENCY_KEY_REUSED: the key was used with another body; "
@@ -36,9 +38,11 @@ _ERRORS: Final = {
     413: "PAYLOAD_TOO_LARGE: body over 64 KiB",
     415: "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
     422: "VALIDATION_ERROR: a field, path or query parameter breaks its rule; `details` names it",
+    429: "RATE_LIMITED (RATE_LIMIT set): too many requests for this user; see Retry-After",
     500: "INTERNAL_ERROR: a bug, logged with the request id",
     503: "SERVICE_UNAVAILABLE: the database cannot be reached; retry after Retry-After seconds",
 }
+_EVERY_TASK_ROUTE: Final = frozenset({401, 403, 404, 429, 500, 503})
 _TASKS: Final = "/api/{user_id}/tasks"
 _TASK: Final = "/api/{user_id}/tasks/{task_id}"
 _WRITE: Final = (400, 413, 415, 422)
@@ -149,12 +153,19 @@ def _responses(spec: dict[str, Any], is_task_route: bool) -> dict[str, Any]:
             "description": "If-None-Match matches the current ETag: no body",
             "headers": {"ETag": _header("ETag"), "X-Request-ID": _header("X-Request-ID")},
         }
-    # Every /api route can miss (a user_id that cannot be a path segment is no route at all).
-    codes = set(spec["errors"]) | ({404, 500, 503} if is_task_route else set())
+    # Every /api route can miss (a user_id that cannot be a path segment is no route at all),
+    # and is guarded by auth and the rate limit when those are switched on.
+    codes = set(spec["errors"]) | (_EVERY_TASK_ROUTE if is_task_route else set())
     for code in sorted(codes):
         error_headers = {"X-Request-ID": _header("X-Request-ID")}
-        if code == 503:
+        if code in (429, 503):
             error_headers["Retry-After"] = _header("Retry-After")
+        if code == 401:
+            error_headers["WWW-Authenticate"] = {
+                "description": "Bearer",
+                "required": True,
+                "schema": {"type": "string"},
+            }
         if code == 412:
             error_headers["ETag"] = {**_header("ETag"), "description": "The current ETag"}
         responses[str(code)] = {

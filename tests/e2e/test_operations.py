@@ -152,3 +152,18 @@ async def test_unreachable_database_is_service_unavailable(
     for response in (ready, listing, creating):
         assert_error(response, 503, "SERVICE_UNAVAILABLE")
         assert int(response.headers["retry-after"]) > 0
+
+
+async def test_openapi_documents_auth_and_rate_limit_answers_on_task_routes(
+    client: Client,
+) -> None:
+    document = await _openapi(client)
+
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403", "429", "503"} <= codes, (method, path)
+            assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+            assert "Retry-After" in operation["responses"]["429"]["headers"]
