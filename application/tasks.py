@@ -63,13 +63,12 @@ class CreateTask:
             if command.idempotency_key is None
             else check_idempotency_key(command.idempotency_key)
         )
-        async with self._uow() as uow:
+        # Without a key the insert is the only write: one statement, one round trip.
+        async with self._uow(one_write=key is None) as uow:
             if key is not None:
                 earlier = await uow.idempotency.claim(task.user_id, key, fingerprint(fields), now)
                 if earlier is not None:
                     return _replay(earlier, fingerprint(fields))
-            # The lock makes count-then-insert atomic per owner: parallel creates never overshoot.
-            await uow.tasks.lock_owner(task.user_id)
             if not await uow.tasks.add_if_fewer_than(task, self._max_tasks):
                 raise TaskLimitReached(self._max_tasks)
             if key is not None:
@@ -175,9 +174,9 @@ def _check_precondition(task: Task, ref: TaskRef) -> None:
         raise VersionConflict(task.version)
 
 
-async def _locked_task(uow: UnitOfWork, ref: TaskRef) -> Task:
-    """The task, locked for the rest of the unit of work, after its precondition held."""
-    task = await uow.tasks.get(check_owner(ref.owner), ref.task_id, for_update=True)
+async def _current_task(uow: UnitOfWork, ref: TaskRef, *, lock: bool) -> Task:
+    """The task, after its precondition held; with `lock`, locked for the unit of work."""
+    task = await uow.tasks.get(check_owner(ref.owner), ref.task_id, for_update=lock)
     if task is None:
         raise TaskNotFound
     _check_precondition(task, ref)
@@ -185,21 +184,28 @@ async def _locked_task(uow: UnitOfWork, ref: TaskRef) -> Task:
 
 
 class _ChangeTask:
-    """Load the task under a row lock, check If-Match, apply a change, store it if it changed."""
+    """Load the task, check If-Match, apply a change, store it if it changed.
+
+    Optimistically first: read, then write only if the version is still the one read, two
+    statements and no transaction. Only if another writer got in between, once more under
+    the row lock, where nobody can.
+    """
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
     async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> Task:
-        async with self._uow() as uow:
-            task = await _locked_task(uow, ref)
-            loaded_version = task.version
-            if change(task, self._clock.now()):
-                if not await uow.tasks.update(task, loaded_version):
-                    raise VersionConflict(loaded_version)
-                await uow.commit()
-        return task
+        for lock in (False, True):
+            async with self._uow(one_write=not lock) as uow:
+                task = await _current_task(uow, ref, lock=lock)
+                loaded_version = task.version
+                if not change(task, self._clock.now()):
+                    return task
+                if await uow.tasks.update(task, loaded_version):
+                    await uow.commit()
+                    return task
+        raise VersionConflict(loaded_version)  # not even under the lock: the store misbehaves
 
 
 class ReplaceTask(_ChangeTask):
@@ -244,7 +250,7 @@ class DeleteTask:
 
     async def __call__(self, ref: TaskRef) -> None:
         async with self._uow() as uow:
-            task = await _locked_task(uow, ref)
+            task = await _current_task(uow, ref, lock=True)
             await uow.tasks.remove(task.user_id, task.id)
             await uow.commit()
 

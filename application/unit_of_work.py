@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -30,7 +29,15 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, one_write: bool = False) -> UnitOfWork:
+        """A new unit of work.
+
+        `one_write=True` is the caller's promise that the unit of work runs at most one
+        writing statement, and commits right after it: a store may then skip BEGIN and
+        COMMIT, since one statement is atomic on its own (two round trips fewer).
+        """
+        ...
 
 
 class StorageUnavailable(Exception):

@@ -17,7 +17,8 @@ class TaskRepository(Protocol):
     async def add(self, task: Task) -> None: ...
 
     async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
-        """Add the task unless its owner already has `limit` tasks; call under lock_owner()."""
+        """Add the task unless its owner already has `limit` tasks, atomically: parallel calls
+        for one owner never take it past the limit."""
         ...
 
     async def add_many(self, tasks: Sequence[Task]) -> None:

@@ -71,7 +71,8 @@ class InMemoryUnitOfWorkFactory:
     def __init__(self, store: InMemoryStore | None = None) -> None:
         self.store = store or InMemoryStore()
 
-    def __call__(self) -> InMemoryUnitOfWork:
+    def __call__(self, *, one_write: bool = False) -> InMemoryUnitOfWork:
+        # Always a real transaction here: it costs nothing in memory.
         return InMemoryUnitOfWork(self.store)
 
 

@@ -179,7 +179,7 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
         return await current_revision(connection) == head_revision()
 
 
-async def _keep_session(connection: asyncpg.Connection) -> None:
+async def keep_session(connection: asyncpg.Connection) -> None:
     """The pool's reset on release. asyncpg's default runs RESET ALL, UNLISTEN, CLOSE and an
     advisory unlock on every release (a round trip per request); we leave no session state
     behind (transaction-scoped locks only, no LISTEN, no SET), and asyncpg still rolls back
@@ -241,7 +241,7 @@ class PostgresStorage:
             min_size=0,
             max_size=settings.size + settings.max_overflow,
             max_inactive_connection_lifetime=settings.recycle_seconds,
-            reset=_keep_session,
+            reset=keep_session,
             timeout=settings.connect_timeout_seconds,
             command_timeout=settings.statement_timeout_seconds,
             # Behind a transaction pooler, statements are prepared unnamed, per use.

@@ -41,14 +41,13 @@ UPDATE: Final = Statement.of(
     .where(_MINE, tasks.c.version == _param("expected_version"))
     .values({c.name: _param(c.name, c) for c in _CHANGEABLE})
 )
-# Counted after lock_owner() returned, so this statement's snapshot sees every task the
-# owner's previous creates committed: count and insert in one round trip.
+# One statement, so it commits by itself: the function (migration 0004) takes the owner's
+# lock and counts with a snapshot taken after it, so parallel creates never overshoot.
 INSERT_IF_FEWER: Final = Statement.of(
     sa.insert(tasks).from_select(
         [c.name for c in TASK_COLUMNS],
         sa.select(*(_param(c.name, c) for c in TASK_COLUMNS)).where(
-            sa.select(sa.func.count()).select_from(tasks).where(_OWNED).scalar_subquery()
-            < _param("limit")
+            sa.func.taskapi_lock_and_count_tasks(_param("owner", tasks.c.user_id)) < _param("limit")
         ),
     )
 )

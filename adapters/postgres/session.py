@@ -1,5 +1,6 @@
 """One pooled asyncpg connection for one unit of work, with a transaction begun only when
-the unit of work first writes or locks: a read-only request is one statement, one round trip."""
+the unit of work first writes or locks: a read-only request is one statement, one round trip,
+and so is a unit of work that promised a single write (the statement commits by itself)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ from adapters.postgres.statements import Statement
 
 
 class PostgresSession:
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, *, one_write: bool = False) -> None:
         self.connection = connection
         self._transaction: Transaction | None = None
+        self._one_write = one_write
+        self._wrote = False
 
     @property
     def in_transaction(self) -> bool:
         return self._transaction is not None
 
     async def _writer(self) -> asyncpg.Connection:
+        if self._one_write:
+            if self._wrote:
+                raise RuntimeError("a second write in a unit of work that promised one")
+            self._wrote = True
+            return self.connection
         if self._transaction is None:
             transaction = self.connection.transaction()
             await transaction.start()

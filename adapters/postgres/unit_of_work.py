@@ -26,9 +26,10 @@ class PostgresUnitOfWork:
     tasks: PostgresTaskRepository
     idempotency: PostgresIdempotencyStore
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float, *, one_write: bool) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
+        self._one_write = one_write
         self._session: PostgresSession | None = None
 
     async def _unavailable(self, error: BaseException) -> StorageUnavailable:
@@ -42,7 +43,7 @@ class PostgresUnitOfWork:
             if is_outage(error):
                 raise await self._unavailable(error) from error
             raise
-        self._session = PostgresSession(connection)
+        self._session = PostgresSession(connection, one_write=self._one_write)
         self.tasks = PostgresTaskRepository(self._session)
         self.idempotency = PostgresIdempotencyStore(self._session)
         return self
@@ -95,5 +96,5 @@ class PostgresUnitOfWorkFactory:
         self.pool = pool
         self._acquire_timeout = acquire_timeout
 
-    def __call__(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, self._acquire_timeout)
+    def __call__(self, *, one_write: bool = False) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self.pool, self._acquire_timeout, one_write=one_write)

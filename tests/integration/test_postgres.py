@@ -18,6 +18,7 @@ from adapters.postgres.database import (
     asyncpg_dsn,
     current_revision,
     head_revision,
+    keep_session,
     migrate,
     schema_is_current,
 )
@@ -27,11 +28,19 @@ from application.commands import (
     CreateTaskCommand,
     ListTasksQuery,
     PatchTaskCommand,
+    SetCompletionCommand,
     TaskFields,
     TaskRef,
 )
 from application.cursor import CursorCodec
-from application.tasks import CreateTask, GetTask, ListTasks, PatchTask, PurgeIdempotencyKeys
+from application.tasks import (
+    CreateTask,
+    GetTask,
+    ListTasks,
+    PatchTask,
+    PurgeIdempotencyKeys,
+    SetCompletion,
+)
 from application.unit_of_work import StorageUnavailable
 from domain.errors import TaskLimitReached, VersionConflict
 from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
@@ -76,15 +85,18 @@ async def test_every_key_and_index_leads_with_user_id(engine: AsyncEngine) -> No
 
 
 @pytest.fixture
-async def logged(database_url: str) -> AsyncIterator[tuple[PostgresUnitOfWorkFactory, list[str]]]:
-    """Units of work on a pool whose one connection logs every statement it runs."""
+async def logged(
+    database_url: str, storage: PostgresStorage
+) -> AsyncIterator[tuple[PostgresUnitOfWorkFactory, list[str]]]:
+    """Units of work on a pool whose one connection logs every statement it runs (on the
+    schema `storage` migrated)."""
     captured: list[str] = []
 
     async def log_queries(connection: asyncpg.Connection) -> None:
         connection.add_query_logger(lambda record: captured.append(record.query))
 
     pool = await asyncpg.create_pool(
-        asyncpg_dsn(database_url), min_size=1, max_size=1, init=log_queries
+        asyncpg_dsn(database_url), min_size=1, max_size=1, init=log_queries, reset=keep_session
     )
     try:
         yield PostgresUnitOfWorkFactory(pool), captured
@@ -114,6 +126,37 @@ async def test_every_statement_on_tasks_is_scoped_by_owner(
             continue  # the row carries its owner
         assert "WHERE" in statement, statement
         assert "tasks.user_id = " in statement.split("WHERE", 1)[1], statement
+
+
+async def test_a_create_and_a_change_need_no_transaction(
+    logged: tuple[PostgresUnitOfWorkFactory, list[str]], owner: str
+) -> None:
+    uow, statements = logged
+    clock = FixedClock()
+    task = (await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields("a")))).task
+    created = list(statements)
+    statements.clear()
+    await PatchTask(uow, clock)(PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="b")))
+
+    # Cap check and insert in one statement; a change reads, then writes if unchanged since.
+    assert [s.split()[0] for s in created] == ["INSERT"]
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE"]
+    assert "FOR UPDATE" not in statements[0]
+
+
+async def test_parallel_toggles_lose_no_update(uow: PostgresUnitOfWorkFactory, owner: str) -> None:
+    clock = FixedClock()
+    task = (
+        await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields(title="flip")))
+    ).task
+    toggle = SetCompletion(uow, clock)
+
+    # Most of these find the version they read gone by the time they write, and retry locked.
+    flip = SetCompletionCommand(TaskRef(owner, task.id))
+    await asyncio.gather(*(toggle(flip) for _ in range(20)))
+
+    stored = await GetTask(uow)(TaskRef(owner, task.id))
+    assert (stored.version, stored.completed) == (21, False)
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,8 @@ class RecordingUnitOfWorkFactory:
         self.inner = InMemoryUnitOfWorkFactory()
         self.made: list[InMemoryUnitOfWork] = []
 
-    def __call__(self) -> InMemoryUnitOfWork:
-        uow = self.inner()
+    def __call__(self, *, one_write: bool = False) -> InMemoryUnitOfWork:
+        uow = self.inner(one_write=one_write)
         self.made.append(uow)
         return uow
 
