@@ -27,6 +27,15 @@ def _is_json(content_type: str) -> bool:
 
 async def check_task_request(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: route handlers name their query parameters in `opt["query"]`."""
+    if request.scope.get("query_string"):  # most requests have none: skip parsing it
+        _check_query(request)
+    if request.method in _BODY_METHODS and _has_body(request):
+        content_type = request.headers.get("content-type")
+        if content_type is not None and not _is_json(content_type):
+            raise UnsupportedMediaType("the request body must be application/json")
+
+
+def _check_query(request: Request[Any, Any, Any]) -> None:
     allowed = request.route_handler.opt.get("query", frozenset())
     query = request.query_params
     unknown = [name for name in query if name not in allowed]
@@ -37,7 +46,3 @@ async def check_task_request(request: Request[Any, Any, Any]) -> None:
     repeated = [name for name in query if len(query.getall(name)) > 1]
     if repeated:
         raise RequestInvalid([FieldError(name, "must be given at most once") for name in repeated])
-    if request.method in _BODY_METHODS and _has_body(request):
-        content_type = request.headers.get("content-type")
-        if content_type is not None and not _is_json(content_type):
-            raise UnsupportedMediaType("the request body must be application/json")

@@ -49,10 +49,21 @@ def route_label(path_template: str | None) -> str:
     return path_template.replace(":str", "")
 
 
+# The bound children per (route, method, status): labels() is costly to call per request.
+# Routes are templates and methods a fixed set, so this stays as small as the label space.
+_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def observe(route: str, method: str, status: int, seconds: float) -> None:
-    method = method if method in _METHODS else "OTHER"  # unknown methods must not grow labels
-    REQUESTS.labels(route, method, str(status)).inc()
-    LATENCY.labels(route, method).observe(seconds)
+    children = _children.get((route, method, status))
+    if children is None:
+        known = method if method in _METHODS else "OTHER"  # unknown methods must not grow labels
+        children = (REQUESTS.labels(route, known, str(status)), LATENCY.labels(route, known))
+        if known == method:  # cache only what can repeat: the key must not grow with junk
+            _children[route, method, status] = children
+    count, latency = children
+    count.inc()
+    latency.observe(seconds)
 
 
 def record_pool(stats: Mapping[str, int]) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import time
-import uuid
 from typing import Any, Final
 
 import structlog
@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from entrypoints.http import metrics
 
 _SCOPE_KEY: Final = "taskapi.request_id"
+_HEADER: Final = b"x-request-id"
 _SANE: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -25,14 +26,22 @@ def request_id_of(scope: Any) -> str:
     return value if isinstance(value, str) else current_request_id.get()
 
 
+def _new_request_id() -> str:
+    """A random UUID (version 4) in hex, as `uuid.uuid4().hex` but without building a UUID."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    return raw.hex()
+
+
 def _choose(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == b"x-request-id":
+        if name == _HEADER:
             text = value.decode("latin-1")
             if _SANE.fullmatch(text):
                 return text
             break
-    return uuid.uuid4().hex
+    return _new_request_id()
 
 
 class RequestIdMiddleware:
@@ -59,7 +68,7 @@ class RequestIdMiddleware:
         request_id = _choose(scope)
         scope[_SCOPE_KEY] = request_id  # type: ignore[literal-required]
         token = current_request_id.set(request_id)
-        header = (b"x-request-id", request_id.encode("latin-1"))
+        header = (_HEADER, request_id.encode("latin-1"))
         status = 500  # what the client sees if the app dies before it answers
         started = time.perf_counter()
 
@@ -67,17 +76,14 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                replaced = {b"x-request-id"}
-                extra = [header]
-                if scope["method"] == "OPTIONS" and status == 204:
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != _HEADER]
+                headers.append(header)
+                if status == 204 and scope["method"] == "OPTIONS":
                     allow = self.allow_by_route.get(scope.get("path_template", ""))  # type: ignore[call-overload]
                     if allow is not None:
-                        replaced.add(b"allow")
-                        extra.append((b"allow", allow))
-                message["headers"] = [
-                    *(h for h in message.get("headers", ()) if h[0].lower() not in replaced),
-                    *extra,
-                ]
+                        headers = [h for h in headers if h[0].lower() != b"allow"]
+                        headers.append((b"allow", allow))
+                message["headers"] = headers
             await send(message)
 
         try:

@@ -123,7 +123,8 @@ class TaskRead(Struct, kw_only=True):
             completed=task.completed,
             completed_at=None if task.completed_at is None else wire_timestamp(task.completed_at),
             due_at=None if task.due_at is None else wire_timestamp(task.due_at),
-            priority=task.priority.value,  # type: ignore[arg-type]
+            # A StrEnum encodes as its value; skipping `.value` counts in a 500-task list.
+            priority=task.priority,  # type: ignore[arg-type]
             created_at=wire_timestamp(task.created_at),
             updated_at=wire_timestamp(task.updated_at),
             version=task.version,
