@@ -78,7 +78,7 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         uvicorn.run(
-            "entrypoints.http.app:create_app",
+            "entrypoints.http.app:create_served_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
