@@ -63,3 +63,13 @@ rate_limit_entries = sa.Table(
     sa.Column("expires_at", sa.TIMESTAMP(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint("key", name="pk_rate_limit_entries"),
 )
+
+# How many tasks each user has, kept by triggers on tasks (migration 0005) whatever writes
+# them, so a create checks the cap by reading one row instead of counting the user's tasks.
+task_counts = sa.Table(
+    "task_counts",
+    metadata,
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("tasks", sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint("user_id", name="pk_task_counts"),
+)

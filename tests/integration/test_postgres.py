@@ -43,8 +43,9 @@ from application.tasks import (
 )
 from application.unit_of_work import StorageUnavailable
 from domain.errors import TaskLimitReached, VersionConflict
+from domain.ids import new_task_id
 from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
-from domain.task import TaskChanges
+from domain.task import Task, TaskChanges
 from tests.conftest import FixedClock
 
 pytestmark = pytest.mark.postgres
@@ -252,6 +253,43 @@ async def test_parallel_creates_at_the_cap_never_overshoot(
     assert len(refused) == 45
     async with uow() as unit:
         assert await unit.tasks.count(owner) == cap
+
+
+def _task(owner: str, title: str) -> Task:
+    return Task.create(id=new_task_id(), user_id=owner, title=title, now=FixedClock().now())
+
+
+async def test_task_counts_follow_every_write_to_tasks(
+    uow: PostgresUnitOfWorkFactory, engine: AsyncEngine, owner: str
+) -> None:
+    clock = FixedClock()
+    other = f"{owner}-other"
+    create = CreateTask(uow, clock, max_tasks_per_user=100)
+    made = [
+        (await create(CreateTaskCommand(o, TaskFields(title=f"t{i}", completed=i % 2 == 0)))).task
+        for i in range(6)
+        for o in (owner, other)
+    ]
+    async with uow() as unit:
+        await unit.tasks.add_many([_task(owner, "bulk") for _ in range(5)])
+        await unit.tasks.remove(owner, made[0].id)
+        await unit.tasks.remove_completed(other)
+        await unit.commit()
+    async with uow() as unit:  # rolled back: counts nothing
+        await unit.tasks.add(_task(owner, "never"))
+    async with engine.begin() as connection:  # a script's write counts too
+        await connection.execute(
+            sa.text("DELETE FROM tasks WHERE user_id = :o AND title = 't5'"), {"o": other}
+        )
+
+    counts = "SELECT tasks FROM task_counts WHERE user_id = :o"
+    async with engine.connect() as connection:
+        for who in (owner, other):
+            counted = (await connection.execute(sa.text(counts), {"o": who})).scalar_one()
+            async with uow() as unit:
+                assert counted == await unit.tasks.count(who)
+    async with uow() as unit:
+        assert (await unit.tasks.count(owner), await unit.tasks.count(other)) == (10, 2)
 
 
 async def test_two_writers_with_the_same_if_match_one_wins(
