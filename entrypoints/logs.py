@@ -4,11 +4,52 @@ the request id; standard-library loggers (uvicorn, alembic, ours) go through the
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
+import msgspec
 import structlog
 
 from entrypoints.http.request_id import add_request_id
+
+
+def _renderer(log_format: str) -> Any:
+    if log_format == "json":
+        return structlog.processors.JSONRenderer()
+    # Plain tracebacks: rich ones print every local variable (slow, and they would put
+    # request data and secrets into the logs).
+    return structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def _json_line(event: dict[str, Any], **_: Any) -> str:
+    return msgspec.json.encode(event).decode()
+
+
+def access_logger(log_format: str = "console", level: str = "INFO") -> Any:
+    """The access log: lines shaped like every other (same fields, same renderer), but
+    rendered by structlog and printed to stderr directly. The standard-library round trip
+    the other loggers take (Logger, LogRecord, handler, ProcessorFormatter, json.dumps)
+    cost about 40 us a request, as much as the rest of our HTTP layer."""
+    renderer = (
+        structlog.processors.JSONRenderer(serializer=_json_line)
+        if log_format == "json"
+        else _renderer(log_format)
+    )
+    return structlog.wrap_logger(
+        structlog.PrintLogger(sys.stderr),
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            add_request_id,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+    ).bind(logger="taskapi.access")
 
 
 def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
@@ -20,15 +61,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if log_format == "json"
-        # Plain tracebacks: rich ones print every local variable (slow, and they would put
-        # request data and secrets into the logs).
-        else structlog.dev.ConsoleRenderer(
-            colors=False, exception_formatter=structlog.dev.plain_traceback
-        )
-    )
+    renderer = _renderer(log_format)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

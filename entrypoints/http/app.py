@@ -26,7 +26,7 @@ from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.operations import docs, health, metrics_endpoint, openapi_json, ready
 from entrypoints.http.request_id import RequestIdMiddleware
-from entrypoints.logs import configure_logging
+from entrypoints.logs import access_logger, configure_logging
 
 logger = logging.getLogger("taskapi")
 
@@ -205,6 +205,10 @@ def create_app(
     # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by
     # the router, before any route middleware) carry the request id too.
     app.asgi_handler = RequestIdMiddleware(
-        app.asgi_handler, log_requests=settings.access_log, allow_by_route=_allow_by_route(app)
+        app.asgi_handler,
+        access_log=access_logger(settings.log_format, settings.log_level)
+        if settings.access_log
+        else None,
+        allow_by_route=_allow_by_route(app),
     )
     return app

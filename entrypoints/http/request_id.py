@@ -8,7 +8,6 @@ import re
 import time
 from typing import Any, Final
 
-import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http import metrics
@@ -18,7 +17,6 @@ _HEADER: Final = b"x-request-id"
 _SANE: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-access_log = structlog.get_logger("taskapi.access")
 
 
 def request_id_of(scope: Any) -> str:
@@ -52,11 +50,11 @@ class RequestIdMiddleware:
         self,
         app: ASGIApp,
         *,
-        log_requests: bool = True,
+        access_log: Any = None,
         allow_by_route: dict[str, bytes] | None = None,
     ) -> None:
         self.app = app
-        self.log_requests = log_requests
+        self.access_log = access_log  # a structlog logger, or None: no access log
         # Litestar 2.x answers OPTIONS on a path served by several handlers with the methods
         # of one of them (litestar#4169); the right Allow, by route template.
         self.allow_by_route = allow_by_route or {}
@@ -92,8 +90,8 @@ class RequestIdMiddleware:
             seconds = time.perf_counter() - started
             route = metrics.route_label(scope.get("path_template"))  # type: ignore[arg-type]
             metrics.observe(route, scope["method"], status, seconds)
-            if self.log_requests:
-                access_log.info(
+            if self.access_log is not None:
+                self.access_log.info(
                     "request",
                     method=scope["method"],
                     route=route,

@@ -76,3 +76,12 @@ async def test_json_logs_carry_request_id_route_status_and_duration(
     assert access[0]["status"] == 200
     assert access[0]["duration_ms"] >= 0
     assert access[0]["level"] == "info"
+
+
+async def test_the_access_log_follows_the_log_level(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings(task_store="memory", log_format="json", log_level="WARNING")
+    app = create_app(Container(settings=settings))
+    async with AsyncTestClient(app=app) as client:
+        await client.get("/api/alice/tasks", headers={"X-Request-ID": "quiet-please"})
+
+    assert "quiet-please" not in capsys.readouterr().err
