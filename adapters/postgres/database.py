@@ -193,6 +193,21 @@ def asyncpg_dsn(url: str) -> str:
     return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
 
+def _server_settings(settings: PoolSettings) -> dict[str, str]:
+    """Session settings sent when a connection opens.
+
+    `statement_timeout` makes the server abort a statement the client would otherwise give
+    up on while it still runs: a single write without BEGIN/COMMIT that waited out the
+    client's timeout (behind a lock, say) would commit after the client had answered 503.
+    Transaction poolers refuse or drop startup settings, and there single writes keep their
+    transaction instead (`single_statement_writes`).
+    """
+    server = {"application_name": "taskapi"}
+    if not settings.transaction_pooler:
+        server["statement_timeout"] = str(int(settings.statement_timeout_seconds * 1000))
+    return server
+
+
 class PostgresStorage:
     """The PostgreSQL side of the service's life: the server (maybe embedded), migrations,
     and the connection pool the units of work draw from."""
@@ -243,10 +258,12 @@ class PostgresStorage:
             max_inactive_connection_lifetime=settings.recycle_seconds,
             reset=keep_session,
             timeout=settings.connect_timeout_seconds,
-            command_timeout=settings.statement_timeout_seconds,
+            # The server gives up first (and says so: 57014, a 503); this client-side limit,
+            # a second later, catches a server that does not answer at all.
+            command_timeout=settings.statement_timeout_seconds + 1,
             # Behind a transaction pooler, statements are prepared unnamed, per use.
             statement_cache_size=0 if settings.transaction_pooler else 256,
-            server_settings={"application_name": "taskapi"},
+            server_settings=_server_settings(settings),
         )
 
     async def stop(self) -> None:
@@ -277,7 +294,12 @@ class PostgresStorage:
         return PostgresStore(lambda: self.pool)
 
     def unit_of_work_factory(self) -> PostgresUnitOfWorkFactory:
-        return PostgresUnitOfWorkFactory(self.pool, self._settings.timeout_seconds)
+        return PostgresUnitOfWorkFactory(
+            self.pool,
+            self._settings.timeout_seconds,
+            # Only where the server's statement_timeout is set (see _server_settings).
+            single_statement_writes=not self._settings.transaction_pooler,
+        )
 
 
 @functools.cache

@@ -92,9 +92,23 @@ class PostgresUnitOfWork:
 class PostgresUnitOfWorkFactory:
     """Makes units of work on one pool (one per process)."""
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        acquire_timeout: float = 5.0,
+        *,
+        single_statement_writes: bool = True,
+    ) -> None:
+        """`single_statement_writes=False` keeps BEGIN/COMMIT around a promised single write:
+        for connections without a server-side statement_timeout, where a write the client
+        gave up on could still commit (a dropped transaction rolls back instead)."""
         self.pool = pool
         self._acquire_timeout = acquire_timeout
+        self._single_statement_writes = single_statement_writes
 
     def __call__(self, *, one_write: bool = False) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self.pool, self._acquire_timeout, one_write=one_write)
+        return PostgresUnitOfWork(
+            self.pool,
+            self._acquire_timeout,
+            one_write=one_write and self._single_statement_writes,
+        )

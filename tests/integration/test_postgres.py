@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres.database import (
+    PoolSettings,
     PostgresStorage,
     asyncpg_dsn,
     current_revision,
@@ -290,6 +292,62 @@ async def test_task_counts_follow_every_write_to_tasks(
                 assert counted == await unit.tasks.count(who)
     async with uow() as unit:
         assert (await unit.tasks.count(owner), await unit.tasks.count(other)) == (10, 2)
+
+
+@pytest.fixture
+async def impatient(database_url: str, storage: PostgresStorage) -> AsyncIterator[PostgresStorage]:
+    """A second storage on the test database whose statements may take one second."""
+    impatient = PostgresStorage(
+        database_url,
+        Path("unused"),
+        PoolSettings(statement_timeout_seconds=1),
+        migrate_on_start=False,
+    )
+    await impatient.start()
+    yield impatient
+    await impatient.stop()
+
+
+async def test_a_create_that_timed_out_does_not_land_later(
+    impatient: PostgresStorage, database_url: str, owner: str
+) -> None:
+    create = CreateTask(impatient.unit_of_work_factory(), FixedClock(), 100)
+    blocker = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with blocker.transaction():  # a long import of the owner holds its lock
+            await blocker.execute("SELECT pg_advisory_xact_lock(hashtext($1::varchar))", owner)
+            with pytest.raises(StorageUnavailable):
+                await create(CreateTaskCommand(owner, TaskFields(title="late")))
+        await asyncio.sleep(0.2)  # the lock is free: a statement still waiting would run now
+
+        assert await blocker.fetchval("SELECT count(*) FROM tasks WHERE user_id = $1", owner) == 0
+    finally:
+        await blocker.close()
+
+
+async def test_a_change_that_timed_out_does_not_land_later(
+    impatient: PostgresStorage, database_url: str, owner: str
+) -> None:
+    uow = impatient.unit_of_work_factory()
+    task = (
+        await CreateTask(uow, FixedClock(), 100)(CreateTaskCommand(owner, TaskFields("t")))
+    ).task
+    blocker = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        async with blocker.transaction():  # another writer holds the row
+            await blocker.execute(
+                "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE", owner, task.id
+            )
+            with pytest.raises(StorageUnavailable):
+                await SetCompletion(uow, FixedClock())(
+                    SetCompletionCommand(TaskRef(owner, task.id))
+                )
+        await asyncio.sleep(0.2)
+
+        stored = await GetTask(uow)(TaskRef(owner, task.id))
+        assert (stored.completed, stored.version) == (False, 1)
+    finally:
+        await blocker.close()
 
 
 async def test_two_writers_with_the_same_if_match_one_wins(
