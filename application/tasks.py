@@ -205,7 +205,8 @@ class _ChangeTask:
                 if await uow.tasks.update(task, loaded_version):
                     await uow.commit()
                     return task
-        raise VersionConflict(loaded_version)  # not even under the lock: the store misbehaves
+        # Under the row lock nobody else writes: the store broke its contract (a 500, not a 412).
+        raise RuntimeError(f"task {ref.task_id} changed under its row lock")
 
 
 class ReplaceTask(_ChangeTask):

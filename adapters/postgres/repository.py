@@ -30,6 +30,7 @@ def _param(name: str, column: sa.ColumnElement[Any] | None = None) -> sa.BindPar
 _MINE = sa.and_(tasks.c.user_id == _param("owner"), tasks.c.id == _param("task_id"))
 _OWNED = tasks.c.user_id == _param("owner")
 _CHANGEABLE = [c for c in TASK_COLUMNS if c.name not in ("user_id", "id", "created_at")]
+_COPIED = [c.name for c in TASK_COLUMNS]
 
 GET: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE))
 GET_FOR_UPDATE: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE).with_for_update())
@@ -156,7 +157,12 @@ class PostgresTaskRepository:
 
     async def add_many(self, tasks_: Sequence[Task]) -> None:
         if tasks_:
-            await self._session.executemany_writing(INSERT, [row_from_task(t) for t in tasks_])
+            # COPY, not one INSERT a row: task_counts' trigger then updates each owner's row
+            # once, where a row at a time made 10,000 versions of it (quadratic).
+            rows = [row_from_task(t) for t in tasks_]
+            await self._session.copy_writing(
+                tasks.name, _COPIED, [tuple(row[c] for c in _COPIED) for row in rows]
+            )
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
         if for_update:

@@ -53,9 +53,12 @@ class PostgresSession:
         status: str = await connection.execute(statement.sql, *statement.args(values))
         return status
 
-    async def executemany_writing(self, statement: Statement, rows: list[dict[str, Any]]) -> None:
+    async def copy_writing(
+        self, table: str, columns: list[str], records: list[tuple[Any, ...]]
+    ) -> None:
+        """Rows in bulk, in one COPY: one statement, so statement triggers fire once."""
         connection = await self._writer()
-        await connection.executemany(statement.sql, [statement.args(row) for row in rows])
+        await connection.copy_records_to_table(table, columns=columns, records=records)
 
     async def commit(self) -> None:
         if self._transaction is not None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+
 from alembic import op
 
 revision: str = "0004"
@@ -24,16 +26,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # The table is named with its schema, so the function works whatever the search_path.
+    schema = op.get_bind().execute(sa.text("SELECT quote_ident(current_schema())")).scalar_one()
     # The lock key is the one the repository's lock_owner() takes (one-argument key space).
     op.execute(
-        """
+        f"""
         CREATE FUNCTION taskapi_lock_and_count_tasks(owner varchar) RETURNS bigint
         LANGUAGE plpgsql VOLATILE AS $$
         DECLARE
             owned bigint;
         BEGIN
             PERFORM pg_advisory_xact_lock(hashtext(owner));
-            SELECT count(*) INTO owned FROM tasks WHERE user_id = owner;
+            SELECT count(*) INTO owned FROM {schema}.tasks WHERE user_id = owner;
             RETURN owned;
         END
         $$

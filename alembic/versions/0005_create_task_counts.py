@@ -23,6 +23,13 @@ import sqlalchemy as sa
 
 from alembic import op
 
+
+def _schema() -> str:
+    """The schema the migration runs in, quoted: the functions name their tables with it, so
+    they work whatever a session's search_path (pg_dump's output sets an empty one)."""
+    return str(op.get_bind().execute(sa.text("SELECT quote_ident(current_schema())")).scalar_one())
+
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -30,6 +37,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    schema = _schema()
     op.create_table(
         "task_counts",
         sa.Column("user_id", sa.String(128), nullable=False),
@@ -37,44 +45,45 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name="pk_task_counts"),
     )
     op.execute(
-        """
+        f"""
         CREATE FUNCTION taskapi_count_inserted_tasks() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            INSERT INTO task_counts (user_id, tasks)
+            INSERT INTO {schema}.task_counts AS counts (user_id, tasks)
             SELECT user_id, count(*) FROM inserted GROUP BY user_id
-            ON CONFLICT (user_id) DO UPDATE SET tasks = task_counts.tasks + excluded.tasks;
+            ON CONFLICT (user_id) DO UPDATE SET tasks = counts.tasks + excluded.tasks;
             RETURN NULL;
         END
         $$
         """
     )
     op.execute(
-        """
+        f"""
         CREATE FUNCTION taskapi_count_deleted_tasks() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE task_counts SET tasks = task_counts.tasks - gone.tasks
+            UPDATE {schema}.task_counts AS counts SET tasks = counts.tasks - gone.tasks
             FROM (SELECT user_id, count(*) AS tasks FROM deleted GROUP BY user_id) AS gone
-            WHERE task_counts.user_id = gone.user_id;
+            WHERE counts.user_id = gone.user_id;
             RETURN NULL;
         END
         $$
         """
     )
     op.execute(
-        """
+        f"""
         CREATE FUNCTION taskapi_forget_task_counts() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            DELETE FROM task_counts;
+            DELETE FROM {schema}.task_counts;
             RETURN NULL;
         END
         $$
         """
     )
-    # No write to tasks may slip in between the triggers' creation and the first count.
-    op.execute("LOCK TABLE tasks IN SHARE MODE")
+    # No write to tasks may slip in between the triggers' creation and the first count (the
+    # mode CREATE TRIGGER takes anyway, so the lock is not upgraded halfway).
+    op.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
     op.execute(
         "CREATE TRIGGER count_inserted_tasks AFTER INSERT ON tasks "
         "REFERENCING NEW TABLE AS inserted "
@@ -96,14 +105,14 @@ def upgrade() -> None:
     # Same lock as before (creates of one user still take turns), then one row read with a
     # snapshot taken after it: the count every earlier create of the user left behind.
     op.execute(
-        """
+        f"""
         CREATE OR REPLACE FUNCTION taskapi_lock_and_count_tasks(owner varchar) RETURNS bigint
         LANGUAGE plpgsql VOLATILE AS $$
         DECLARE
             owned bigint;
         BEGIN
             PERFORM pg_advisory_xact_lock(hashtext(owner));
-            SELECT tasks INTO owned FROM task_counts WHERE user_id = owner;
+            SELECT tasks INTO owned FROM {schema}.task_counts WHERE user_id = owner;
             RETURN coalesce(owned, 0);
         END
         $$
@@ -112,15 +121,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    schema = _schema()
     op.execute(
-        """
+        f"""
         CREATE OR REPLACE FUNCTION taskapi_lock_and_count_tasks(owner varchar) RETURNS bigint
         LANGUAGE plpgsql VOLATILE AS $$
         DECLARE
             owned bigint;
         BEGIN
             PERFORM pg_advisory_xact_lock(hashtext(owner));
-            SELECT count(*) INTO owned FROM tasks WHERE user_id = owner;
+            SELECT count(*) INTO owned FROM {schema}.tasks WHERE user_id = owner;
             RETURN owned;
         END
         $$

@@ -87,19 +87,21 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
-            route = metrics.route_label(scope.get("path_template"))  # type: ignore[arg-type]
-            metrics.observe(route, scope["method"], status, seconds)
-            if self.access_log is not None:
-                self.access_log.info(
-                    "request",
-                    method=scope["method"],
-                    route=route,
-                    path=scope["path"],
-                    status=status,
-                    duration_ms=round(seconds * 1000, 3),
-                )
-            current_request_id.reset(token)
+            try:
+                seconds = time.perf_counter() - started
+                route = metrics.route_label(scope.get("path_template"))  # type: ignore[arg-type]
+                metrics.observe(route, scope["method"], status, seconds)
+                if self.access_log is not None:
+                    self.access_log.info(
+                        "request",
+                        method=scope["method"],
+                        route=route,
+                        path=scope["path"],
+                        status=status,
+                        duration_ms=round(seconds * 1000, 3),
+                    )
+            finally:
+                current_request_id.reset(token)  # even if stderr is gone
 
 
 def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:

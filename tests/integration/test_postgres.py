@@ -294,6 +294,24 @@ async def test_task_counts_follow_every_write_to_tasks(
         assert (await unit.tasks.count(owner), await unit.tasks.count(other)) == (10, 2)
 
 
+async def test_task_counts_work_whatever_the_search_path(engine: AsyncEngine, owner: str) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("SET LOCAL search_path = ''"))  # as pg_dump output does
+        await connection.execute(
+            sa.text(
+                "INSERT INTO public.tasks (user_id, id, title, completed, priority, created_at,"
+                " updated_at, version) SELECT :o, gen_random_uuid(), 't', false, 'none', now(),"
+                " now(), 1 FROM generate_series(1, 3)"
+            ),
+            {"o": owner},
+        )
+        counted = await connection.execute(
+            sa.text("SELECT public.taskapi_lock_and_count_tasks(:o)"), {"o": owner}
+        )
+
+        assert counted.scalar_one() == 3
+
+
 @pytest.fixture
 async def impatient(database_url: str, storage: PostgresStorage) -> AsyncIterator[PostgresStorage]:
     """A second storage on the test database whose statements may take one second."""
