@@ -53,6 +53,22 @@ def _describe(revision: str | None) -> str:
     return f"{revision} (head)" if revision == _migrations().head_revision() else revision
 
 
+def _move(ctx: click.Context, direction: str, revision: str, moved: str) -> None:
+    """Run the adapter's `migrate` or `downgrade` to REVISION; say where the schema went."""
+
+    async def work(container: Container) -> tuple[str | None, str | None]:
+        engine = _engine(container)
+        before = await _current(engine)
+        await getattr(_migrations(), direction)(engine, revision)
+        return before, await _current(engine)
+
+    before, after = run(_postgres(ctx), work)
+    if before == after:
+        click.echo(f"Already at {_describe(after)}; nothing to do.")
+    else:
+        click.echo(f"{moved} from {_describe(before)} to {_describe(after)}.")
+
+
 @click.group(cls=OneLineUsageGroup, short_help="Migrate the PostgreSQL schema (Alembic).")
 def db() -> None:
     """Migrate the PostgreSQL schema (Alembic migrations under alembic/versions).
@@ -81,17 +97,7 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     instances are starting.
     """
 
-    async def work(container: Container) -> tuple[str | None, str | None]:
-        engine = _engine(container)
-        before = await _current(engine)
-        await _migrations().migrate(engine, revision)
-        return before, await _current(engine)
-
-    before, after = run(_postgres(ctx), work)
-    if before == after:
-        click.echo(f"Already at {_describe(after)}; nothing to do.")
-    else:
-        click.echo(f"Upgraded from {_describe(before)} to {_describe(after)}.")
+    _move(ctx, "migrate", revision, "Upgraded")
 
 
 @db.command("downgrade", short_help="Revert migrations down to a revision.")
@@ -103,17 +109,7 @@ def downgrade_command(ctx: click.Context, revision: str) -> None:
     A relative step such as -1 goes after `--`: taskapi db downgrade -- -1
     """
 
-    async def work(container: Container) -> tuple[str | None, str | None]:
-        engine = _engine(container)
-        before = await _current(engine)
-        await _migrations().downgrade(engine, revision)
-        return before, await _current(engine)
-
-    before, after = run(_postgres(ctx), work)
-    if before == after:
-        click.echo(f"Already at {_describe(after)}; nothing to do.")
-    else:
-        click.echo(f"Downgraded from {_describe(before)} to {_describe(after)}.")
+    _move(ctx, "downgrade", revision, "Downgraded")
 
 
 @db.command(short_help="Print the database's revision.")

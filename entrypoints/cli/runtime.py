@@ -81,23 +81,11 @@ class OneLineUsageCommand(click.Command):
             raise _usage_line(error) from None
 
 
-class OneLineUsageGroup(click.Group):
+class OneLineUsageGroup(OneLineUsageCommand, click.Group):
     """A group whose own usage errors, and its commands', are one line each."""
 
     command_class = OneLineUsageCommand
     group_class = type  # subgroups are of this class too
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as error:
-            raise _usage_line(error) from None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from tests.cli.conftest import Taskapi, one_error_line
+from tests.cli.conftest import FIELDS, Taskapi, one_error_line
 
 MISSING_ID = "01a20411-0000-7000-8000-000000000000"
 
@@ -33,19 +33,7 @@ def test_add_then_show_gives_every_field_as_the_api_shows_it(taskapi: Taskapi, o
     shown = taskapi.json("tasks", "show", "--user", owner, created["id"])
 
     assert shown == created
-    assert set(created) == {
-        "id",
-        "user_id",
-        "title",
-        "description",
-        "completed",
-        "completed_at",
-        "due_at",
-        "priority",
-        "created_at",
-        "updated_at",
-        "version",
-    }
+    assert set(created) == set(FIELDS)
     assert created["user_id"] == owner
     assert created["title"] == "Buy milk 🥛"
     assert created["description"] == "two litres"
