@@ -4,13 +4,29 @@ the request id; standard-library loggers (uvicorn, alembic, ours) go through the
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 import structlog
 
 from entrypoints.http.request_id import add_request_id
+
+_CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match[0]):04x}"
+
+
+def escape_control_characters(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Console lines: a request path or header with ESC, BEL or BS in it must not reach a
+    terminal raw (it could rewrite what an operator sees); escaped as the JSON format does."""
+    for key, value in event.items():
+        if isinstance(value, str) and not value.isprintable():
+            event[key] = _CONTROL_CHARACTERS.sub(_escape, value)
+    return event
 
 
 def _renderer(log_format: str) -> Any:
@@ -23,6 +39,13 @@ def _renderer(log_format: str) -> Any:
     )
 
 
+def _rendering(log_format: str) -> list[Any]:
+    """The last processors: the renderer, and for the console the escaping before it."""
+    if log_format == "json":
+        return [_renderer(log_format)]
+    return [escape_control_characters, _renderer(log_format)]
+
+
 def _json_line(event: dict[str, Any], **_: Any) -> str:
     return msgspec.json.encode(event).decode()
 
@@ -32,10 +55,10 @@ def access_logger(log_format: str = "console", level: str = "INFO") -> Any:
     rendered by structlog and printed to stderr directly. The standard-library round trip
     the other loggers take (Logger, LogRecord, handler, ProcessorFormatter, json.dumps)
     cost about 40 us a request, as much as the rest of our HTTP layer."""
-    renderer = (
-        structlog.processors.JSONRenderer(serializer=_json_line)
+    rendering = (
+        [structlog.processors.JSONRenderer(serializer=_json_line)]
         if log_format == "json"
-        else _renderer(log_format)
+        else _rendering(log_format)
     )
     return structlog.wrap_logger(
         structlog.PrintLogger(sys.stderr),
@@ -44,7 +67,7 @@ def access_logger(log_format: str = "console", level: str = "INFO") -> Any:
             add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
+            *rendering,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
@@ -61,7 +84,6 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = _renderer(log_format)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -71,7 +93,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if log_format == "json":
         final.append(structlog.processors.format_exc_info)
-    final.append(renderer)
+    final.extend(_rendering(log_format))
     formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
     handler = logging.StreamHandler()
     handler.setFormatter(formatter)

@@ -21,7 +21,7 @@ from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import metrics
-from entrypoints.http.auth import JwtVerifier, jwt_guard
+from entrypoints.http.auth import Authenticator, JwtVerifier
 from entrypoints.http.controllers import TaskController
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.operations import docs, health, metrics_endpoint, openapi_json, ready
@@ -138,16 +138,19 @@ def create_app(
             await storage.stop()
 
     task_routes: Any = TaskController
+    authenticator = None
     if settings.auth_mode == "jwt":
-        verifier = JwtVerifier(
-            secret=settings.jwt_secret,
-            public_key=settings.jwt_public_key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            leeway_seconds=settings.jwt_leeway_seconds,
+        authenticator = Authenticator(
+            JwtVerifier(
+                secret=settings.jwt_secret,
+                public_key=settings.jwt_public_key,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                leeway_seconds=settings.jwt_leeway_seconds,
+            )
         )
         task_routes = Router(
-            path="/", route_handlers=[TaskController], guards=[jwt_guard(verifier)]
+            path="/", route_handlers=[TaskController], guards=[authenticator.guard]
         )
 
     middleware: list[Any] = []
@@ -158,6 +161,10 @@ def create_app(
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit),
                 identifier_for_request=_rate_limit_identity,
+                # In JWT mode only the owner's own requests spend the owner's budget: a
+                # stranger's 401s and 403s cost nothing here (they never reach the database),
+                # so nobody can lock a user out. docs/operations.md says why.
+                check_throttle_handler=authenticator.is_owner if authenticator else None,
                 exclude=[r"^/(health|ready|metrics|docs|openapi\.json)$"],
                 store="rate_limit",
             ).middleware

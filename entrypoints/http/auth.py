@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, Final
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 SYMMETRIC_ALGORITHMS: Final = ("HS256",)
-ASYMMETRIC_ALGORITHMS: Final = ("RS256", "ES256")
+# The one algorithm each kind of public key signs with: a token that names another one is
+# refused before PyJWT tries to use the key with it.
+_EC_ALGORITHMS: Final = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
+_SCOPE_KEY: Final = "taskapi.auth"
 
 
 class Unauthorized(Exception):
@@ -21,9 +25,26 @@ class Forbidden(Exception):
     """A valid token for another user (403)."""
 
 
+def _public_key_and_algorithm(pem: str) -> tuple[Any, str]:
+    """The key loaded once (PyJWT would parse the PEM again on every request) and its
+    algorithm; a key that cannot verify tokens is a configuration error, found at start."""
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"JWT_PUBLIC_KEY is not a PEM public key: {error}") from None
+    if isinstance(key, rsa.RSAPublicKey):
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _EC_ALGORITHMS:
+        return key, _EC_ALGORITHMS[key.curve.name]
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key, "EdDSA"
+    raise ValueError("JWT_PUBLIC_KEY must be an RSA, EC (P-256, P-384, P-521) or Ed25519 key")
+
+
 class JwtVerifier:
-    """Verifies tokens with exactly one kind of key, so an algorithm cannot be swapped for
-    another (an HS256 token signed with the public key is refused when a public key is set)."""
+    """Verifies tokens with exactly one key and the one algorithm that key signs with, so an
+    algorithm cannot be swapped for another (an HS256 token "signed" with the public key, or
+    an ES256 token against an RSA key, is a 401 like any other bad token)."""
 
     def __init__(
         self,
@@ -36,36 +57,37 @@ class JwtVerifier:
     ) -> None:
         if (secret is None) == (public_key is None):
             raise ValueError("AUTH_MODE=jwt needs exactly one of JWT_SECRET or JWT_PUBLIC_KEY")
-        self._key: Any = secret if secret is not None else public_key
-        self._algorithms: Sequence[str] = (
-            SYMMETRIC_ALGORITHMS if secret is not None else ASYMMETRIC_ALGORITHMS
-        )
+        if public_key is not None:
+            self._key, algorithm = _public_key_and_algorithm(public_key)
+            self._algorithms = [algorithm]
+        else:
+            self._key, self._algorithms = secret, list(SYMMETRIC_ALGORITHMS)
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway_seconds
+        self._required = ["exp", "sub"]
+        if issuer is not None:
+            self._required.append("iss")
+        if audience is not None:
+            self._required.append("aud")
 
     def subject(self, token: str) -> str:
         """The token's `sub`, once signature, expiry, not-before, issuer and audience hold."""
-        required = ["exp", "sub"]
-        if self._issuer is not None:
-            required.append("iss")
-        if self._audience is not None:
-            required.append("aud")
         try:
             claims = jwt.decode(
                 token,
                 self._key,
-                algorithms=list(self._algorithms),
+                algorithms=self._algorithms,
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=self._leeway,
-                options={"require": required, "verify_aud": self._audience is not None},
+                options={"require": self._required, "verify_aud": self._audience is not None},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token has expired") from None
         except jwt.ImmatureSignatureError:
             raise Unauthorized("the token is not valid yet") from None
-        except jwt.InvalidTokenError:
+        except jwt.PyJWTError:  # every other refusal, InvalidKeyError included
             raise Unauthorized("the token is invalid") from None
         subject = claims.get("sub")
         if not isinstance(subject, str):
@@ -82,12 +104,36 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def jwt_guard(verifier: JwtVerifier) -> Any:
-    """A Litestar guard for the task routes: 401 without a valid token, 403 for another user."""
+class Authenticator:
+    """Who a request is, decided once per request: the rate limiter asks first (only the
+    path's owner may spend the owner's budget), the guard asks again and gets the same answer
+    without verifying the token twice."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        subject = verifier.subject(bearer_token(connection.headers.get("authorization")))
-        if subject != connection.path_params.get("user_id"):
+    def __init__(self, verifier: JwtVerifier) -> None:
+        self._verifier = verifier
+
+    def _outcome(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str | Unauthorized:
+        scope: Any = connection.scope
+        outcome: str | Unauthorized | None = scope.get(_SCOPE_KEY)
+        if outcome is None:
+            try:
+                token = bearer_token(connection.headers.get("authorization"))
+                outcome = self._verifier.subject(token)
+            except Unauthorized as refusal:
+                outcome = refusal
+            scope[_SCOPE_KEY] = outcome
+        return outcome
+
+    def is_owner(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+        """True when the request carries a valid token for the path's user_id."""
+        outcome = self._outcome(connection)
+        return isinstance(outcome, str) and outcome == connection.path_params.get("user_id")
+
+    def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        """A Litestar guard for the task routes: 401 without a valid token, 403 for another
+        user."""
+        outcome = self._outcome(connection)
+        if isinstance(outcome, Unauthorized):
+            raise outcome
+        if outcome != connection.path_params.get("user_id"):
             raise Forbidden("the token's subject is not this user_id")
-
-    return guard

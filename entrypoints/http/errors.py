@@ -21,12 +21,13 @@ from domain.errors import (
     VersionConflict,
 )
 from entrypoints.http.auth import Forbidden, Unauthorized
-from entrypoints.http.request_id import request_id_of
+from entrypoints.http.request_id import CLIENT_GONE, request_id_of
 from entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorEnvelope
 
 logger = logging.getLogger("taskapi.http")
 
 RETRY_AFTER_SECONDS: Final = 5
+MAX_DETAILS: Final = 20
 
 _CODE_BY_STATUS: Final = {
     400: "MALFORMED_REQUEST",
@@ -169,9 +170,12 @@ def _validation_response(
     request: Request[Any, Any, Any], errors: list[FieldError]
 ) -> Response[ErrorEnvelope]:
     first = errors[0]
-    return error_response(
-        request, 422, "VALIDATION_ERROR", f"{first.field} {first.message}", details=errors
-    )
+    message = f"{first.field} {first.message}"
+    if len(errors) > MAX_DETAILS:
+        # An answer must not grow with the request (5,000 unknown parameters were a 304 KB
+        # answer): the first few name the problem, the message says how many there were.
+        message += f" (and {len(errors) - 1} more problems; details lists the first {MAX_DETAILS})"
+    return error_response(request, 422, "VALIDATION_ERROR", message, details=errors[:MAX_DETAILS])
 
 
 def _on_request_invalid(request: Request[Any, Any, Any], exc: RequestInvalid) -> Response[Any]:
@@ -257,6 +261,11 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 
 def _on_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if gone := request.scope.get(CLIENT_GONE):
+        # The client left (or was cut off for sending too slowly, 408) while the app read
+        # its body: nobody will read this answer, and it is not the server's fault.
+        logger.info("the client disconnected before its request was read")
+        return error_response(request, gone, "MALFORMED_REQUEST", "the request was not received")
     logger.exception(
         "unhandled error on %s %s [request_id=%s]",
         request.method,

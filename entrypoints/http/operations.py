@@ -50,7 +50,8 @@ async def ready(request: Request[Any, Any, Any]) -> Response[HealthEnvelope | Er
 async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
     metrics.record_pool(request.app.state.container.storage().pool_stats())
     body, content_type = metrics.render()
-    return Response(body, media_type=content_type)
+    # Litestar adds the charset to every text/* type itself.
+    return Response(body, media_type=content_type.replace("; charset=utf-8", ""))
 
 
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)

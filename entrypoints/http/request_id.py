@@ -7,6 +7,7 @@ import os
 import re
 import time
 from typing import Any, Final
+from urllib.parse import unquote
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +17,11 @@ _SCOPE_KEY: Final = "taskapi.request_id"
 _HEADER: Final = b"x-request-id"
 _SANE: Final = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?")
 
+# Set in a request's scope (to the status to log: 400, or 408 when it was cut off for being
+# too slow) when its client disconnected before the answer went out: the app's failure to
+# read the body is then not a server error.
+CLIENT_GONE: Final = "taskapi.client_gone"
+
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
@@ -24,7 +30,7 @@ def request_id_of(scope: Any) -> str:
     return value if isinstance(value, str) else current_request_id.get()
 
 
-def _new_request_id() -> str:
+def new_request_id() -> str:
     """A random UUID (version 4) in hex, as `uuid.uuid4().hex` but without building a UUID."""
     raw = bytearray(os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
@@ -39,12 +45,30 @@ def _choose(scope: Scope) -> str:
             if _SANE.fullmatch(text):
                 return text
             break
-    return _new_request_id()
+    return new_request_id()
+
+
+# Headers on every response: browsers must not guess a type other than the one declared;
+# CORS answers differ by Origin (Litestar adds Vary only for an allowed origin, so a cache
+# could hand a refusal to an allowed one); a user's tasks must not be kept by any cache.
+_NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
+_VARY_ORIGIN: Final = (b"vary", b"Origin")
+_NO_STORE: Final = (b"cache-control", b"no-store")
+_ENCODED_SLASH: Final = re.compile(rb"%2[fF]")
+
+
+def _path_keeping_encoded_slashes(raw_path: bytes) -> str:
+    """The server decodes `%2F` into `/`, which moves a path's segments (`/api/a%2Fb/tasks`
+    would route as `/api/a/b/tasks`); decode everything else, so the router sees one
+    segment and the parameter's own rule refuses it, naming it."""
+    parts = _ENCODED_SLASH.split(raw_path)
+    return "%2F".join(unquote(part.decode("latin-1")) for part in parts)
 
 
 class RequestIdMiddleware:
     """Outermost ASGI layer (around Litestar's own exception handling, so 404s and 405s are
-    seen too): sets the request id, measures the request, writes the access log line."""
+    seen too): sets the request id, measures the request, writes the access log line, and
+    adds the headers every response carries."""
 
     def __init__(
         self,
@@ -70,16 +94,34 @@ class RequestIdMiddleware:
         status = 500  # what the client sees if the app dies before it answers
         started = time.perf_counter()
 
+        raw_path = scope.get("raw_path")
+        if raw_path and b"%2" in raw_path and _ENCODED_SLASH.search(raw_path):
+            scope["path"] = _path_keeping_encoded_slashes(raw_path)
+        private = scope["path"].startswith("/api/")
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [h for h in message.get("headers", ()) if h[0].lower() != _HEADER]
+                headers = []
+                varies_by_origin = False
+                for raw_name, value in message.get("headers", ()):
+                    name = raw_name.lower()
+                    if name == _HEADER:
+                        continue
+                    if name == b"vary" and b"origin" in value.lower():
+                        varies_by_origin = True
+                    headers.append((name, value))
                 headers.append(header)
+                headers.append(_NOSNIFF)
+                if not varies_by_origin:
+                    headers.append(_VARY_ORIGIN)
+                if private:
+                    headers.append(_NO_STORE)
                 if status == 204 and scope["method"] == "OPTIONS":
                     allow = self.allow_by_route.get(scope.get("path_template", ""))  # type: ignore[call-overload]
                     if allow is not None:
-                        headers = [h for h in headers if h[0].lower() != b"allow"]
+                        headers = [h for h in headers if h[0] != b"allow"]
                         headers.append((b"allow", allow))
                 message["headers"] = headers
             await send(message)

@@ -20,6 +20,7 @@ from entrypoints.http.errors import (
 T = TypeVar("T")
 
 _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_TOO_DEEP: Final = "the request body is not valid JSON, or is nested too deeply"
 _ENTITY_TAG: Final = re.compile(r'\s*(W/)?"([^"]*)"\s*')
 
 
@@ -57,9 +58,13 @@ def decode_body(body: bytes, shape: type[T]) -> T:
             msgspec.json.decode(body)
         except (msgspec.DecodeError, UnicodeDecodeError):
             raise MalformedRequest("the request body is not valid JSON") from None
+        except RecursionError:
+            raise MalformedRequest(_TOO_DEEP) from None
         raise RequestInvalid([describe_decode_error(str(error))]) from None
     except (msgspec.DecodeError, UnicodeDecodeError):
         raise MalformedRequest("the request body is not valid JSON") from None
+    except RecursionError:  # no body of ours nests; msgspec gives up near 1,000 levels
+        raise MalformedRequest(_TOO_DEEP) from None
     return result
 
 
