@@ -75,6 +75,10 @@ class Settings:
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
     access_log: bool = True
+    # Seconds a client has to send a whole request (headers and body); open connections a
+    # worker keeps before it answers new ones with 503.
+    http_read_timeout: float = 10.0
+    http_max_connections: int = 1000
     # Requests per user per minute; None: no limit.
     rate_limit: int | None = None
     db_pool_size: int = 10
@@ -116,6 +120,8 @@ class Settings:
             workers=_int(env, "WORKERS", 1),
             log_format=_choice(env, "LOG_FORMAT", "console", ("console", "json")),  # type: ignore[arg-type]
             access_log=_bool(env, "ACCESS_LOG", True),
+            http_read_timeout=float(_int(env, "HTTP_READ_TIMEOUT", 10)),
+            http_max_connections=_int(env, "HTTP_MAX_CONNECTIONS", 1000),
             rate_limit=_int(env, "RATE_LIMIT", 0, minimum=0) or None,
             log_level=_choice(
                 env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")

@@ -58,6 +58,7 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
     from adapters.postgres.embedded import EmbeddedDatabaseError, EmbeddedPostgres  # noqa: PLC0415
+    from entrypoints.http.server import BoundedHttpToolsProtocol  # noqa: PLC0415
 
     settings = _settings()
     # uvicorn re-raises SIGTERM once it has shut down gracefully; exiting through SystemExit
@@ -85,7 +86,9 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
             workers=None if reload else worker_count,
             reload=reload,
             loop="uvloop",
-            http="httptools",
+            # uvicorn's httptools protocol, with a deadline for reading each request and
+            # caps on headers and connections (entrypoints/http/server.py).
+            http=BoundedHttpToolsProtocol,
             access_log=False,
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=20,
