@@ -7,7 +7,7 @@ import os
 
 import sqlalchemy as sa
 
-from adapters.postgres.database import create_engine
+from adapters.postgres.engine import create_engine
 from adapters.postgres.tables import metadata
 from alembic import context
 

@@ -12,8 +12,13 @@ from domain.ports import TaskRepository
 class UnitOfWork(Protocol):
     """An async context manager around one transaction; leaving it without `commit()` rolls back."""
 
-    tasks: TaskRepository
-    idempotency: IdempotencyStore
+    # Read-only here, so that an adapter's own repository types satisfy the port (a plain
+    # attribute of a protocol is invariant: only exactly TaskRepository would match).
+    @property
+    def tasks(self) -> TaskRepository: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import asyncpg
 
-from adapters.postgres.database import PoolSettings, PostgresStorage, asyncpg_dsn
 from adapters.postgres.embedded import EmbeddedPostgres
+from adapters.postgres.engine import PoolSettings
 from adapters.postgres.repository import _list_statement
+from adapters.postgres.storage import PostgresStorage
+from adapters.postgres.urls import asyncpg_dsn
 from application.commands import ListTasksQuery
 from application.cursor import CursorCodec
 from application.tasks import ListTasks

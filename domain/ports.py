@@ -14,8 +14,6 @@ from domain.task import Task, TaskStats
 class TaskRepository(Protocol):
     """A user's tasks as a collection. Every call is scoped by owner; none commits."""
 
-    async def add(self, task: Task) -> None: ...
-
     async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
         """Add the task unless its owner already has `limit` tasks, atomically: parallel calls
         for one owner never take it past the limit."""

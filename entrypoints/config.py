@@ -86,8 +86,9 @@ class Settings:
     db_connect_timeout: float = 5.0
     db_statement_timeout: float = 5.0
     db_transaction_pooler: str = "auto"
-    # Signs list cursors; instances behind one load balancer must share it.
-    cursor_secret: str = field(default="taskapi-cursor", repr=False)
+    # Signs list cursors; instances behind one load balancer must share it. None: generated
+    # (entrypoints/cursor_secret.py says where it is kept).
+    cursor_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(
@@ -133,5 +134,5 @@ class Settings:
             db_transaction_pooler=_choice(
                 env, "DB_TRANSACTION_POOLER", "auto", ("auto", "true", "false")
             ),
-            cursor_secret=env.get("CURSOR_SECRET") or "taskapi-cursor",
+            cursor_secret=env.get("CURSOR_SECRET") or None,
         )

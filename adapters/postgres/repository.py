@@ -34,9 +34,6 @@ _COPIED = [c.name for c in TASK_COLUMNS]
 
 GET: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE))
 GET_FOR_UPDATE: Final = Statement.of(sa.select(*TASK_COLUMNS).where(_MINE).with_for_update())
-INSERT: Final = Statement.of(
-    sa.insert(tasks).values({c.name: _param(c.name, c) for c in TASK_COLUMNS})
-)
 UPDATE: Final = Statement.of(
     sa.update(tasks)
     .where(_MINE, tasks.c.version == _param("expected_version"))
@@ -145,9 +142,6 @@ class PostgresTaskRepository:
 
     def __init__(self, session: PostgresSession) -> None:
         self._session = session
-
-    async def add(self, task: Task) -> None:
-        await self._session.execute_writing(INSERT, **row_from_task(task))
 
     async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
         status = await self._session.execute_writing(

@@ -19,10 +19,6 @@ class PostgresSession:
         self._one_write = one_write
         self._wrote = False
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._transaction is not None
-
     async def _writer(self) -> asyncpg.Connection:
         if self._one_write:
             if self._wrote:

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 def _migrations() -> ModuleType:
     """The PostgreSQL adapter's migration functions, loaded when a command runs (Alembic and
     SQLAlchemy take seconds to import; --help needs neither)."""
-    from adapters.postgres import database  # noqa: PLC0415
+    from adapters.postgres import migrations  # noqa: PLC0415
 
-    return database
+    return migrations
 
 
 def _postgres(ctx: click.Context) -> Container:

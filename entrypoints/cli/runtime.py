@@ -32,6 +32,7 @@ PROGRESS_THRESHOLD: Final = 1000
 
 
 def load_settings() -> Settings:
+    """The settings of every command (environment, then .env); a bad one is a one-line error."""
     try:
         return Settings.from_env()
     except ConfigError as error:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from adapters.postgres.database import async_url
+from adapters.postgres.urls import async_url
 from entrypoints.cli.main import cli
 from entrypoints.config import Settings
 from entrypoints.container import Container

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import adapters.postgres.database
-from adapters.postgres.database import head_revision
+import adapters.postgres.migrations
+from adapters.postgres.migrations import head_revision
 from tests.cli.conftest import Taskapi, one_error_line
 
 pytestmark = pytest.mark.postgres
@@ -92,9 +92,9 @@ def scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of alembic/, so writing a revision leaves the project's migrations alone."""
     copy = tmp_path / "alembic"
     shutil.copytree(
-        adapters.postgres.database.ALEMBIC_DIR, copy, ignore=shutil.ignore_patterns("__pycache__")
+        adapters.postgres.migrations.ALEMBIC_DIR, copy, ignore=shutil.ignore_patterns("__pycache__")
     )
-    monkeypatch.setattr(adapters.postgres.database, "ALEMBIC_DIR", copy)
+    monkeypatch.setattr(adapters.postgres.migrations, "ALEMBIC_DIR", copy)
     return copy
 
 
@@ -147,3 +147,25 @@ def test_without_database_url_the_cli_runs_its_own_embedded_server(tmp_path: Pat
     assert current.stdout == f"{head_revision()} (head)\n"
     assert shown == task
     assert (tmp_path / "postgres" / "PG_VERSION").exists()
+
+
+def test_a_failing_migration_reports_its_own_error(taskapi_db: Taskapi, scripts: Path) -> None:
+    head = head_revision()
+    assert head is not None
+    failing = f"{int(head) + 1:04d}"
+    (scripts / "versions" / f"{failing}_fails.py").write_text(
+        f'revision = "{failing}"\n'
+        f'down_revision = "{head}"\n'
+        "from alembic import op\n\n\n"
+        "def upgrade() -> None:\n"
+        '    op.execute("SELECT 1 / 0")\n'
+    )
+
+    failed = taskapi_db("db", "upgrade")
+    retried = taskapi_db("db", "upgrade", head)  # the migration lock was released
+
+    # Not "current transaction is aborted" from unlocking in the failed transaction.
+    assert "division by zero" in one_error_line(failed)
+    assert retried.exit_code == 0, retried.output
+    current = taskapi_db.ok("db", "current").stdout
+    assert current == f"{head} (behind {failing}; run taskapi db upgrade)\n"

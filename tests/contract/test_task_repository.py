@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from adapters.postgres.database import PostgresStorage
+from adapters.postgres.storage import PostgresStorage
 from application.unit_of_work import UnitOfWorkFactory
 from domain.ids import new_task_id
 from domain.listing import Position, SortField, TaskFilter, TaskOrder, TaskQuery
@@ -33,8 +33,7 @@ def make_task(owner: str, title: str = "task", *, at: datetime = T0, **fields: A
 
 async def store(uow: UnitOfWorkFactory, *tasks: Task) -> None:
     async with uow() as unit:
-        for task in tasks:
-            await unit.tasks.add(task)
+        await unit.tasks.add_many(tasks)
         await unit.commit()
 
 
@@ -78,7 +77,7 @@ async def test_another_owner_sees_nothing(uow: UnitOfWorkFactory, owner: str) ->
 
 async def test_leaving_without_commit_rolls_back(uow: UnitOfWorkFactory, owner: str) -> None:
     async with uow() as unit:
-        await unit.tasks.add(make_task(owner))
+        assert await unit.tasks.add_if_fewer_than(make_task(owner), 10)
 
     async with uow() as unit:
         assert await unit.tasks.count(owner) == 0
@@ -89,7 +88,7 @@ async def test_an_error_inside_the_unit_of_work_rolls_back(
 ) -> None:
     async def add_then_fail() -> None:
         async with uow() as unit:
-            await unit.tasks.add(make_task(owner))
+            assert await unit.tasks.add_if_fewer_than(make_task(owner), 10)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
@@ -295,7 +294,7 @@ async def test_lock_owner_can_be_taken_in_a_unit_of_work(
 ) -> None:
     async with uow() as unit:
         await unit.tasks.lock_owner(owner)
-        await unit.tasks.add(make_task(owner))
+        assert await unit.tasks.add_if_fewer_than(make_task(owner), 10)
         await unit.commit()
 
     async with uow() as unit:
@@ -308,7 +307,7 @@ async def test_an_idempotency_key_is_claimed_once_and_remembers_its_task(
     task = make_task(owner, "keyed")
     async with uow() as unit:
         first_claim = await unit.idempotency.claim(owner, "key-1", "fp", T0)
-        await unit.tasks.add(task)
+        assert await unit.tasks.add_if_fewer_than(task, 10)
         await unit.idempotency.remember(owner, "key-1", task)
         await unit.commit()
 

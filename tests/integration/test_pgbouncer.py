@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.database import PoolSettings, PostgresStorage, behind_transaction_pooler
+from adapters.postgres.engine import PoolSettings, behind_transaction_pooler
+from adapters.postgres.storage import PostgresStorage
 from application.commands import (
     CreateTaskCommand,
     ListTasksQuery,

@@ -14,18 +14,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.postgres.database import (
-    PoolSettings,
-    PostgresStorage,
-    asyncpg_dsn,
+from adapters.postgres.engine import PoolSettings
+from adapters.postgres.migrations import (
     current_revision,
     head_revision,
-    keep_session,
     migrate,
     schema_is_current,
 )
 from adapters.postgres.repository import _list_statement
+from adapters.postgres.storage import PostgresStorage, keep_session
 from adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
+from adapters.postgres.urls import asyncpg_dsn
 from application.commands import (
     CreateTaskCommand,
     ListTasksQuery,
@@ -278,7 +277,7 @@ async def test_task_counts_follow_every_write_to_tasks(
         await unit.tasks.remove_completed(other)
         await unit.commit()
     async with uow() as unit:  # rolled back: counts nothing
-        await unit.tasks.add(_task(owner, "never"))
+        await unit.tasks.add_many([_task(owner, "never")])
     async with engine.begin() as connection:  # a script's write counts too
         await connection.execute(
             sa.text("DELETE FROM tasks WHERE user_id = :o AND title = 't5'"), {"o": other}
