@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Final
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, assert_never
 from uuid import UUID
 
 from application.commands import ListTasksQuery
@@ -16,45 +17,40 @@ from domain.errors import TaskLimitReached, ValidationFailed
 from domain.ids import new_task_id
 from domain.listing import SortField, TaskFilter, TaskOrder, TaskQuery
 from domain.ports import Clock
-from domain.task import Priority, Task, check_owner
-
-# Every field of a task, in the order exports write them and imports read them.
-TASK_FIELDS: Final = (
-    "id",
-    "user_id",
-    "title",
-    "description",
-    "completed",
-    "completed_at",
-    "due_at",
-    "priority",
-    "created_at",
-    "updated_at",
-    "version",
+from domain.task import (
+    EDITABLE_FIELDS,
+    FIELD_NAMES,
+    TASK_FIELDS,
+    Task,
+    TaskField,
+    Wire,
+    check_owner,
+    to_utc,
 )
+
 IMPORT_BATCH_SIZE: Final = 1000
 
 _UUID: Final = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
-_DATE_TIME: Final = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?"
-_RFC3339: Final = re.compile(_DATE_TIME + r"(?:[Zz]|[+-]\d{2}:\d{2})")
-_WITHOUT_OFFSET: Final = re.compile(_DATE_TIME)
 TIMESTAMP_EXAMPLE: Final = "2026-12-01T17:00:00+01:00"
+# Every task goes to the importing owner, whatever the row says.
+_IGNORED: Final = frozenset({"user_id"})
 
 
-def parse_timestamp(field: str, text: str) -> datetime:
-    """An RFC 3339 timestamp with an offset (`Z` or `+01:00`), as the API takes it."""
-    if _WITHOUT_OFFSET.fullmatch(text):
-        raise ValidationFailed(
-            field, f"must have an offset (Z or +hh:mm), like {TIMESTAMP_EXAMPLE}"
-        )
-    if _RFC3339.fullmatch(text):
-        try:
-            # The pattern has ruled out ISO 8601's other spellings; fromisoformat takes no "z".
-            return datetime.fromisoformat(text.upper())
-        except ValueError:  # a day, hour or offset out of range
-            pass
+def checked_timestamp(field: str, value: object) -> datetime:
+    """A timestamp with an offset, from what an entrypoint's RFC 3339 parser made of a text
+    (a datetime, naive without an offset), or ValidationFailed naming `field`.
+
+    Text is parsed at the edge, by the API's own parser (entrypoints/timestamps.py), so the
+    API, the CLI and imports take the same spellings; anything else is not a timestamp.
+    """
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValidationFailed(
+                field, f"must have an offset (Z or +hh:mm), like {TIMESTAMP_EXAMPLE}"
+            )
+        return value
     raise ValidationFailed(field, f"must be an RFC 3339 timestamp, like {TIMESTAMP_EXAMPLE}")
 
 
@@ -84,7 +80,8 @@ class ImportExceedsLimit(TaskLimitReached):
 
 @dataclass(frozen=True, slots=True)
 class ImportTasksCommand:
-    """`rows`: one mapping per task, with JSON values (strings, booleans, integers, null).
+    """`rows`: one mapping per task, with JSON values (strings, booleans, integers, null),
+    except that timestamps are datetimes, as the entrypoint's parser read them.
 
     Only `title` is required. `id`, `created_at`, `updated_at`, `completed_at` and `version`
     are kept when present (an export read back is the same tasks); `user_id` is ignored:
@@ -96,7 +93,8 @@ class ImportTasksCommand:
 
 
 class _Row:
-    """Reads one row's fields, each failure an InvalidImportRow naming the row and the field."""
+    """Reads one row's fields by their wire type, each failure an InvalidImportRow naming
+    the row and the field; an absent field reads as None."""
 
     def __init__(self, number: int, values: Mapping[str, object]) -> None:
         self.number = number
@@ -105,17 +103,32 @@ class _Row:
     def fail(self, field: str | None, reason: str) -> InvalidImportRow:
         return InvalidImportRow(self.number, field, reason)
 
+    def value(self, field: TaskField) -> object:
+        match field.wire:
+            case Wire.UUID:
+                return self.uuid(field.name)
+            case Wire.TEXT:
+                return self.text(field.name)
+            case Wire.BOOLEAN:
+                return self.flag(field.name)
+            case Wire.INTEGER:
+                return self.count(field.name)
+            case Wire.TIMESTAMP:
+                return self.timestamp(field.name)
+            case Wire.CHOICE:
+                return self.choice(field)
+            case unknown:
+                assert_never(unknown)
+
     def text(self, field: str) -> str | None:
         value = self.values.get(field)
         if value is None or isinstance(value, str):
             return value
         raise self.fail(field, "must be a string")
 
-    def flag(self, field: str) -> bool:
+    def flag(self, field: str) -> bool | None:
         value = self.values.get(field)
-        if value is None:
-            return False
-        if isinstance(value, bool):
+        if value is None or isinstance(value, bool):
             return value
         raise self.fail(field, "must be true or false")
 
@@ -123,97 +136,85 @@ class _Row:
         value = self.values.get(field)
         if value is None:
             return None
-        if isinstance(value, datetime) and value.utcoffset() is not None:
-            return value.astimezone(UTC)
-        if isinstance(value, str):
-            try:
-                return parse_timestamp(field, value).astimezone(UTC)
-            except ValidationFailed as error:
-                raise self.fail(field, error.reason) from None
-        raise self.fail(field, f"must be an RFC 3339 timestamp, like {TIMESTAMP_EXAMPLE}")
+        try:
+            return to_utc(checked_timestamp(field, value), field)
+        except ValidationFailed as error:
+            raise self.fail(field, error.reason) from None
 
-    def task_id(self) -> UUID | None:
-        value = self.values.get("id")
+    def uuid(self, field: str) -> UUID | None:
+        value = self.values.get(field)
         if value is None or isinstance(value, UUID):
             return value
         if isinstance(value, str) and _UUID.fullmatch(value):
             return UUID(value)
-        raise self.fail("id", "must be a UUID (8-4-4-4-12 hexadecimal digits)")
+        raise self.fail(field, "must be a UUID (8-4-4-4-12 hexadecimal digits)")
 
-    def priority(self) -> Priority:
-        value = self.values.get("priority")
+    def choice(self, field: TaskField) -> StrEnum | None:
+        value = self.values.get(field.name)
         if value is None:
-            return Priority.NONE
+            return None
+        choices: type[StrEnum] = field.type
         if isinstance(value, str):
             try:
-                return Priority(value)
+                return choices(value)
             except ValueError:
                 pass
-        raise self.fail("priority", f"must be one of {', '.join(p.value for p in Priority)}")
+        raise self.fail(field.name, f"must be one of {', '.join(c.value for c in choices)}")
 
-    def version(self) -> int:
-        value = self.values.get("version")
+    def count(self, field: str) -> int | None:
+        """An integer such as `version`, which counts from 1."""
+        value = self.values.get(field)
         if value is None:
-            return 1
+            return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
-        raise self.fail("version", "must be an integer of at least 1")
+        raise self.fail(field, "must be an integer of at least 1")
 
 
 def task_from_row(number: int, values: Mapping[str, object], owner: str, now: datetime) -> Task:
     """The task a row describes, after the same checks as the API's, plus the kept fields'."""
     if not isinstance(values, Mapping):
         raise InvalidImportRow(number, None, "must be an object of task fields")
-    unknown = [str(name) for name in values if name not in TASK_FIELDS]
+    unknown = [str(name) for name in values if name not in FIELD_NAMES]
     if unknown:
         raise InvalidImportRow(
-            number, None, f"unknown field {unknown[0]!r} (known: {', '.join(TASK_FIELDS)})"
+            number, None, f"unknown field {unknown[0]!r} (known: {', '.join(FIELD_NAMES)})"
         )
     row = _Row(number, values)
-    title = row.text("title")
-    if title is None:
-        raise row.fail("title", "is required")
-    task_id, description = row.task_id(), row.text("description")
-    completed, due_at, priority = row.flag("completed"), row.timestamp("due_at"), row.priority()
-    given_created, given_updated = row.timestamp("created_at"), row.timestamp("updated_at")
+    given: dict[str, Any] = {f.name: row.value(f) for f in TASK_FIELDS if f.name not in _IGNORED}
+    for field in EDITABLE_FIELDS:
+        if given[field.name] is None:
+            if field.required:
+                raise row.fail(field.name, "is required")
+            given[field.name] = field.default
+    given_created, given_updated = given["created_at"], given["updated_at"]
     created_at = given_created or given_updated or now
     updated_at = given_updated or created_at
     try:
-        # The API's rules for a new task: title, description, due date.
+        # The API's rules for a new task: every editable field's.
         checked = Task.create(
-            id=task_id or new_task_id(),
+            id=given["id"] or new_task_id(),
             user_id=owner,
-            title=title,
             now=created_at,
-            description=description,
-            completed=completed,
-            due_at=due_at,
-            priority=priority,
+            **{f.name: given[f.name] for f in EDITABLE_FIELDS},
         )
     except ValidationFailed as error:
         raise row.fail(error.field, error.reason) from None
     if updated_at < created_at:
         raise row.fail("updated_at", "must not be before created_at")
-    completed_at = row.timestamp("completed_at")
-    if not completed and completed_at is not None:
+    completed_at = given["completed_at"]
+    if not checked.completed and completed_at is not None:
         raise row.fail("completed_at", "must be empty when the task is not completed")
-    if completed:
+    if checked.completed:
         completed_at = completed_at or updated_at
         if not created_at <= completed_at <= updated_at:
             raise row.fail("completed_at", "must be between created_at and updated_at")
-    return Task(
-        id=checked.id,
-        user_id=checked.user_id,
-        title=checked.title,
-        description=checked.description,
-        completed=completed,
-        completed_at=completed_at,
-        due_at=checked.due_at,
-        priority=checked.priority,
-        created_at=checked.created_at,
-        updated_at=updated_at,
-        version=row.version(),
-    )
+    kept = {
+        "completed_at": completed_at,
+        "updated_at": updated_at,
+        "version": given["version"] or 1,
+    }
+    return Task(**{f.name: kept.get(f.name, getattr(checked, f.name)) for f in TASK_FIELDS})
 
 
 class ImportTasks:

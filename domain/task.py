@@ -19,9 +19,15 @@ from domain.errors import (
 
 TITLE_MAX_LENGTH: Final = 500
 DESCRIPTION_MAX_LENGTH: Final = 2000
-OWNER_MAX_LENGTH: Final = 128
-# "." and ".." are excluded: no URL can carry them as a path segment.
-_OWNER_PATTERN: Final = re.compile(r"(?!\.{1,2}$)[A-Za-z0-9._~@:|+\-]{1,128}")
+# "." and ".." are excluded: no URL can carry them as a path segment. The one owner rule:
+# the HTTP edge and its document take the pattern and the text from here.
+OWNER_PATTERN: Final = r"^(?!\.{1,2}$)[A-Za-z0-9._~@:|+\-]{1,128}$"
+OWNER_RULE: Final = "must be 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -"
+_OWNER_PATTERN: Final = re.compile(OWNER_PATTERN)
+# The title and description rules as patterns, for documents that describe them: no NUL, and
+# a title of 1 to 500 characters once surrounding white space is trimmed.
+NO_NUL: Final = "^[^\\u0000]*$"
+TITLE_PATTERN: Final = "^\\s*[^\\s\\u0000](?:[^\\u0000]{0,498}[^\\s\\u0000])?\\s*$"
 
 
 class Priority(StrEnum):
@@ -42,7 +48,7 @@ _PRIORITY_RANK: Final = {p: i for i, p in enumerate(Priority)}
 def check_owner(user_id: str) -> str:
     """Return `user_id` if it is a valid owner id, else raise InvalidOwner."""
     if not _OWNER_PATTERN.fullmatch(user_id):
-        raise InvalidOwner("must be 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -")
+        raise InvalidOwner(OWNER_RULE)
     return user_id
 
 
@@ -122,6 +128,70 @@ class _Unset:
 UNSET: Final = _Unset()
 
 
+class Wire(StrEnum):
+    """How a field's values are written outside Python: the API, task files, a JSON column."""
+
+    UUID = "uuid"  # 8-4-4-4-12 hexadecimal digits
+    TEXT = "text"
+    BOOLEAN = "boolean"
+    INTEGER = "integer"
+    TIMESTAMP = "timestamp"  # RFC 3339 with an offset; shown in UTC
+    CHOICE = "choice"  # one of a StrEnum's values
+
+
+_WIRE_OF_TYPE: Final[dict[type, Wire]] = {
+    UUID: Wire.UUID,
+    str: Wire.TEXT,
+    bool: Wire.BOOLEAN,
+    int: Wire.INTEGER,
+    datetime: Wire.TIMESTAMP,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TaskField:
+    """One field of a task.
+
+    `editable`: a client writes it (create, replace, patch); a create or a replace that leaves
+    it out gives it `default`, unless it is `required`. Not editable: read-only, shown but
+    only ever set by the task itself.
+    """
+
+    name: str
+    type: type  # of its values, None aside
+    nullable: bool = False
+    editable: bool = False
+    required: bool = False
+    default: object = None
+
+    @property
+    def wire(self) -> Wire:
+        if issubclass(self.type, StrEnum):
+            return Wire.CHOICE
+        return _WIRE_OF_TYPE[self.type]
+
+
+# Every field of a task, once, in the order the API, exports and imports use. A new field
+# goes here and in `Task`; tests/unit/test_task_fields.py names every other place that must
+# agree (it fails until they do), and the mappings, the idempotency snapshot, import, export
+# and the CLI's output follow this table by themselves.
+TASK_FIELDS: Final[tuple[TaskField, ...]] = (
+    TaskField("id", UUID),
+    TaskField("user_id", str),
+    TaskField("title", str, editable=True, required=True),
+    TaskField("description", str, nullable=True, editable=True, default=None),
+    TaskField("completed", bool, editable=True, default=False),
+    TaskField("completed_at", datetime, nullable=True),
+    TaskField("due_at", datetime, nullable=True, editable=True, default=None),
+    TaskField("priority", Priority, editable=True, default=Priority.NONE),
+    TaskField("created_at", datetime),
+    TaskField("updated_at", datetime),
+    TaskField("version", int),
+)
+FIELD_NAMES: Final = tuple(f.name for f in TASK_FIELDS)
+EDITABLE_FIELDS: Final = tuple(f for f in TASK_FIELDS if f.editable)
+
+
 @dataclass(frozen=True, slots=True)
 class TaskChanges:
     """A set of edits to apply at once; UNSET fields are left alone."""
@@ -137,19 +207,7 @@ class TaskChanges:
 class Task:
     """A user's task. State changes only through its methods, which keep its rules."""
 
-    __slots__ = (
-        "completed",
-        "completed_at",
-        "created_at",
-        "description",
-        "due_at",
-        "id",
-        "priority",
-        "title",
-        "updated_at",
-        "user_id",
-        "version",
-    )
+    __slots__ = FIELD_NAMES
 
     def __init__(
         self,
@@ -241,24 +299,6 @@ class Task:
         self.version += 1
         return True
 
-    def rename(self, title: str, now: datetime) -> bool:
-        return self.apply(TaskChanges(title=title), now)
-
-    def describe(self, description: str | None, now: datetime) -> bool:
-        return self.apply(TaskChanges(description=description), now)
-
-    def reschedule(self, due_at: datetime | None, now: datetime) -> bool:
-        return self.apply(TaskChanges(due_at=due_at), now)
-
-    def prioritize(self, priority: Priority, now: datetime) -> bool:
-        return self.apply(TaskChanges(priority=priority), now)
-
-    def complete(self, now: datetime) -> bool:
-        return self.apply(TaskChanges(completed=True), now)
-
-    def reopen(self, now: datetime) -> bool:
-        return self.apply(TaskChanges(completed=False), now)
-
     def toggle(self, now: datetime) -> bool:
         return self.apply(TaskChanges(completed=not self.completed), now)
 
@@ -293,12 +333,17 @@ class TaskStats:
 
 __all__ = [
     "DESCRIPTION_MAX_LENGTH",
+    "EDITABLE_FIELDS",
+    "FIELD_NAMES",
+    "TASK_FIELDS",
     "TITLE_MAX_LENGTH",
     "UNSET",
     "Priority",
     "Task",
     "TaskChanges",
+    "TaskField",
     "TaskStats",
+    "Wire",
     "check_owner",
     "normalize_description",
     "normalize_due_at",

@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
-from application.import_export import TASK_FIELDS
-from domain.task import Task
+from domain.task import FIELD_NAMES, TASK_FIELDS, Task, TaskField, Wire
+from entrypoints.timestamps import read_timestamp
 
 FORMATS: Final = ("json", "csv")
 TITLE_WIDTH: Final = 60
@@ -34,22 +34,22 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+# How each wire type is shown; a StrEnum's str() is its value. The others are JSON already.
+_SHOWN: Final[dict[Wire, Callable[[Any], object]]] = {
+    Wire.UUID: str,
+    Wire.TIMESTAMP: format_timestamp,
+    Wire.CHOICE: str,
+}
+_SHOW: Final = tuple((f.name, _SHOWN.get(f.wire)) for f in TASK_FIELDS)
+
+
 def task_to_dict(task: Task) -> dict[str, Any]:
     """A task as the API shows it, every field, in the API's order."""
-    values: dict[str, Any] = {
-        "id": str(task.id),
-        "user_id": task.user_id,
-        "title": task.title,
-        "description": task.description,
-        "completed": task.completed,
-        "completed_at": None if task.completed_at is None else format_timestamp(task.completed_at),
-        "due_at": None if task.due_at is None else format_timestamp(task.due_at),
-        "priority": task.priority.value,
-        "created_at": format_timestamp(task.created_at),
-        "updated_at": format_timestamp(task.updated_at),
-        "version": task.version,
-    }
-    return {name: values[name] for name in TASK_FIELDS}
+    values: dict[str, Any] = {}
+    for name, show in _SHOW:
+        value = getattr(task, name)
+        values[name] = value if show is None or value is None else show(value)
+    return values
 
 
 def to_json(value: object) -> str:
@@ -140,7 +140,7 @@ def read_json(text: str) -> TaskFile:
                 raise FileError(f"not valid JSON: {error.msg}", error.lineno) from None
             if not isinstance(value, dict):
                 raise FileError(f"row {len(found.rows) + 1}: must be a JSON object", line)
-            found.rows.append(value)
+            found.rows.append({name: _json_value(name, v) for name, v in value.items()})
             found.lines.append(line)
             index = _skip_space(text, index)
             separator = text[index : index + 1]
@@ -155,15 +155,30 @@ def read_json(text: str) -> TaskFile:
     return found
 
 
-def _csv_cell(name: str, cell: str) -> object:
-    """A CSV cell as the JSON value it stands for; anything unexpected is left as text, so
-    the import's checks name it."""
+_FIELDS: Final = {f.name: f for f in TASK_FIELDS}
+
+
+def _json_value(name: str, value: object) -> object:
+    """A JSON value as the import takes it: timestamps read by the API's parser."""
+    field = _FIELDS.get(name)
+    if field is not None and field.wire is Wire.TIMESTAMP and isinstance(value, str):
+        return read_timestamp(value)
+    return value
+
+
+def _csv_cell(field: TaskField, cell: str) -> object:
+    """A CSV cell as the value it stands for; anything unexpected is left as text, so the
+    import's checks name it."""
     if cell == "":
-        return "" if name == "title" else None
-    if name == "completed" and cell.strip().lower() in {"true", "false"}:
-        return cell.strip().lower() == "true"
-    if name == "version" and _DIGITS.fullmatch(cell.strip()):
-        return int(cell)
+        # A required text's empty cell is an empty text, which its own rule refuses.
+        return "" if field.required and field.wire is Wire.TEXT else None
+    match field.wire:
+        case Wire.BOOLEAN if cell.strip().lower() in {"true", "false"}:
+            return cell.strip().lower() == "true"
+        case Wire.INTEGER if _DIGITS.fullmatch(cell.strip()):
+            return int(cell)
+        case Wire.TIMESTAMP:
+            return read_timestamp(cell)
     return cell
 
 
@@ -177,12 +192,13 @@ def read_csv(text: str) -> TaskFile:
             return found
         names = [name.strip() for name in header]
         for name in names:
-            if name not in TASK_FIELDS:
+            if name not in FIELD_NAMES:
                 raise FileError(
-                    f"unknown column {name!r} (known: {', '.join(TASK_FIELDS)})", reader.line_num
+                    f"unknown column {name!r} (known: {', '.join(FIELD_NAMES)})", reader.line_num
                 )
             if names.count(name) > 1:
                 raise FileError(f"column {name!r} appears twice", reader.line_num)
+        fields = [_FIELDS[name] for name in names]
         start = reader.line_num + 1
         for cells in reader:
             if cells:  # blank lines hold no task
@@ -193,7 +209,7 @@ def read_csv(text: str) -> TaskFile:
                         start,
                     )
                 found.rows.append(
-                    {name: _csv_cell(name, cell) for name, cell in zip(names, cells, strict=True)}
+                    {f.name: _csv_cell(f, cell) for f, cell in zip(fields, cells, strict=True)}
                 )
                 found.lines.append(start)
             start = reader.line_num + 1
@@ -219,7 +235,7 @@ class TaskWriter:
         self._first = True
         if file_format == "csv":
             self._csv = csv.writer(out, lineterminator="\n")
-            self._csv.writerow(TASK_FIELDS)
+            self._csv.writerow(FIELD_NAMES)
         else:
             out.write("[")
 
@@ -227,7 +243,7 @@ class TaskWriter:
         for task in tasks:
             values = task_to_dict(task)
             if self._format == "csv":
-                self._csv.writerow([_csv_value(values[name]) for name in TASK_FIELDS])
+                self._csv.writerow([_csv_value(values[name]) for name in FIELD_NAMES])
             else:
                 self._out.write("\n" if self._first else ",\n")
                 self._out.write(json.dumps(values, ensure_ascii=False))

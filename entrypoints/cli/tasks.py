@@ -23,7 +23,6 @@ from application.commands import (
     TaskRef,
 )
 from application.import_export import ImportExceedsLimit, ImportTasksCommand, InvalidImportRow
-from application.import_export import parse_timestamp as parse_rfc3339
 from domain.errors import TaskNotFound, ValidationFailed
 from domain.listing import SortField, TaskFilter, TaskOrder
 from domain.task import Priority, Task
@@ -40,6 +39,7 @@ from entrypoints.cli.formats import (
     to_json,
 )
 from entrypoints.cli.runtime import OneLineUsageGroup, container_for, progress, run
+from entrypoints.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -75,7 +75,7 @@ def _timestamp(option: str, text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_rfc3339(option, text)
+        return parse_timestamp(option, text)
     except ValidationFailed as error:
         raise click.ClickException(f"{option} {error.reason}") from None
 

@@ -149,7 +149,7 @@ def test_description_with_nul_is_refused() -> None:
 def test_description_set_to_empty_string_clears_it() -> None:
     task = make_task(description="something")
 
-    changed = task.describe("", LATER)
+    changed = task.apply(TaskChanges(description=""), LATER)
 
     assert changed is True
     assert task.description is None
@@ -194,22 +194,24 @@ def test_due_at_is_converted_to_utc() -> None:
     assert task.due_at.hour == 17
 
 
-def test_reschedule_converts_to_utc_and_none_clears() -> None:
+def test_a_new_due_date_is_converted_to_utc_and_none_clears_it() -> None:
     task = make_task()
 
-    task.reschedule(datetime(2026, 12, 1, 12, 0, tzinfo=timezone(timedelta(hours=-5))), LATER)
+    five_hours_behind = timezone(timedelta(hours=-5))
+    task.apply(TaskChanges(due_at=datetime(2026, 12, 1, 12, 0, tzinfo=five_hours_behind)), LATER)
     assert task.due_at is not None
     assert (task.due_at.hour, task.due_at.utcoffset()) == (17, timedelta(0))
 
-    task.reschedule(None, LATER)
+    task.apply(TaskChanges(due_at=None), LATER)
     assert task.due_at is None
 
 
 def test_the_same_instant_in_another_offset_is_not_a_change() -> None:
     task = make_task(due_at=datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
 
-    changed = task.reschedule(
-        datetime(2026, 12, 1, 19, 0, tzinfo=timezone(timedelta(hours=2))), LATER
+    changed = task.apply(
+        TaskChanges(due_at=datetime(2026, 12, 1, 19, 0, tzinfo=timezone(timedelta(hours=2)))),
+        LATER,
     )
 
     assert changed is False
@@ -235,10 +237,10 @@ def test_unknown_priority_is_refused() -> None:
         Priority("urgent")
 
 
-def test_prioritize_changes_priority() -> None:
+def test_a_priority_change_sets_the_priority() -> None:
     task = make_task()
 
-    task.prioritize(Priority.HIGH, LATER)
+    task.apply(TaskChanges(priority=Priority.HIGH), LATER)
 
     assert task.priority is Priority.HIGH
 
@@ -249,8 +251,8 @@ def test_prioritize_changes_priority() -> None:
 def test_each_change_bumps_version_by_one_and_moves_updated_at() -> None:
     task = make_task()
 
-    first = task.rename("Buy oat milk", LATER)
-    second = task.prioritize(Priority.LOW, LATER + timedelta(seconds=1))
+    first = task.apply(TaskChanges(title="Buy oat milk"), LATER)
+    second = task.apply(TaskChanges(priority=Priority.LOW), LATER + timedelta(seconds=1))
 
     assert (first, second) == (True, True)
     assert task.version == 3
@@ -309,7 +311,7 @@ def test_empty_changes_are_a_no_op() -> None:
 def test_renaming_to_the_same_title_with_spaces_is_a_no_op() -> None:
     task = make_task()
 
-    changed = task.rename("  Buy milk  ", LATER)
+    changed = task.apply(TaskChanges(title="  Buy milk  "), LATER)
 
     assert changed is False
     assert task.version == 1
@@ -327,23 +329,23 @@ def test_unset_differs_from_none() -> None:
 # --- completion -----------------------------------------------------------------------------
 
 
-def test_complete_sets_completed_at_and_reopen_clears_it() -> None:
+def test_completing_sets_completed_at_and_reopening_clears_it() -> None:
     task = make_task()
 
-    task.complete(LATER)
+    task.apply(TaskChanges(completed=True), LATER)
     assert (task.completed, task.completed_at) == (True, LATER)
 
-    task.reopen(LATER + timedelta(hours=1))
+    task.apply(TaskChanges(completed=False), LATER + timedelta(hours=1))
     assert (task.completed, task.completed_at) == (False, None)
     assert task.version == 3
 
 
 def test_completing_a_completed_task_changes_nothing() -> None:
     task = make_task()
-    task.complete(LATER)
+    task.apply(TaskChanges(completed=True), LATER)
     before = snapshot(task)
 
-    changed = task.complete(LATER + timedelta(hours=1))
+    changed = task.apply(TaskChanges(completed=True), LATER + timedelta(hours=1))
 
     assert changed is False
     assert snapshot(task) == before
@@ -365,7 +367,7 @@ def test_is_overdue_only_when_pending_and_due_strictly_before_now() -> None:
 
     assert task.is_overdue(due + timedelta(microseconds=1)) is True
     assert task.is_overdue(due) is False
-    task.complete(LATER)
+    task.apply(TaskChanges(completed=True), LATER)
     assert task.is_overdue(due + timedelta(days=1)) is False
     assert make_task().is_overdue(due + timedelta(days=1)) is False
 
@@ -401,7 +403,7 @@ def test_copy_is_equal_and_independent() -> None:
     task = make_task()
 
     copy = task.copy()
-    copy.rename("Changed", LATER)
+    copy.apply(TaskChanges(title="Changed"), LATER)
 
     assert task.title == "Buy milk"
     assert copy != task

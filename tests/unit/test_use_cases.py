@@ -855,7 +855,7 @@ async def test_leaving_the_unit_of_work_without_commit_rolls_back(
     task = a_task(owner, clock.now())
 
     async with factory() as uow:
-        await uow.tasks.add(task)
+        await uow.tasks.add_many([task])
         assert await uow.tasks.get(owner, task.id) == task
 
     async with factory() as uow:
@@ -869,7 +869,7 @@ async def test_an_error_inside_the_unit_of_work_rolls_back(clock: FixedClock, ow
 
     async def add_then_fail() -> None:
         async with factory() as uow:
-            await uow.tasks.add(task)
+            await uow.tasks.add_many([task])
             raise RuntimeError
 
     with pytest.raises(RuntimeError):
@@ -884,15 +884,15 @@ async def test_uncommitted_update_and_remove_are_rolled_back(clock: FixedClock, 
     kept = a_task(owner, clock.now())
     changed = a_task(owner, clock.now())
     async with factory() as uow:
-        await uow.tasks.add(kept)
-        await uow.tasks.add(changed)
+        await uow.tasks.add_many([kept])
+        await uow.tasks.add_many([changed])
         await uow.commit()
 
     async with factory() as uow:
         await uow.tasks.remove(owner, kept.id)
         loaded = await uow.tasks.get(owner, changed.id)
         assert loaded is not None
-        loaded.rename("Changed in place", clock.now())
+        loaded.apply(TaskChanges(title="Changed in place"), clock.now())
         await uow.tasks.update(loaded, expected_version=1)
 
     async with factory() as uow:
@@ -906,13 +906,13 @@ async def test_mutating_a_loaded_task_does_not_touch_the_store(
     factory = InMemoryUnitOfWorkFactory()
     task = a_task(owner, clock.now())
     async with factory() as uow:
-        await uow.tasks.add(task)
+        await uow.tasks.add_many([task])
         await uow.commit()
 
     async with factory() as uow:
         loaded = await uow.tasks.get(owner, task.id)
         assert loaded is not None
-        loaded.rename("Mutated", clock.now())
+        loaded.apply(TaskChanges(title="Mutated"), clock.now())
         await uow.commit()
 
     async with factory() as uow:
@@ -925,9 +925,9 @@ async def test_explicit_rollback_drops_the_changes_so_far(clock: FixedClock, own
     kept = a_task(owner, clock.now())
 
     async with factory() as uow:
-        await uow.tasks.add(dropped)
+        await uow.tasks.add_many([dropped])
         await uow.rollback()
-        await uow.tasks.add(kept)
+        await uow.tasks.add_many([kept])
         await uow.commit()
 
     async with factory() as uow:
@@ -943,9 +943,9 @@ async def test_changes_after_commit_without_another_commit_are_dropped(
     uncommitted = a_task(owner, clock.now())
 
     async with factory() as uow:
-        await uow.tasks.add(committed)
+        await uow.tasks.add_many([committed])
         await uow.commit()
-        await uow.tasks.add(uncommitted)
+        await uow.tasks.add_many([uncommitted])
 
     async with factory() as uow:
         assert await uow.tasks.get(owner, committed.id) == committed
@@ -956,13 +956,13 @@ async def test_update_with_a_stale_version_is_refused(clock: FixedClock, owner: 
     factory = InMemoryUnitOfWorkFactory()
     task = a_task(owner, clock.now())
     async with factory() as uow:
-        await uow.tasks.add(task)
+        await uow.tasks.add_many([task])
         await uow.commit()
 
     async with factory() as uow:
         loaded = await uow.tasks.get(owner, task.id)
         assert loaded is not None
-        loaded.rename("New", clock.now())
+        loaded.apply(TaskChanges(title="New"), clock.now())
         refused = await uow.tasks.update(loaded, expected_version=5)
 
     assert refused is False
