@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -11,19 +12,15 @@ import tempfile
 import click
 
 from entrypoints.cli.db import db
-from entrypoints.cli.runtime import OneLineUsageGroup
+from entrypoints.cli.openapi import openapi
+from entrypoints.cli.runtime import OneLineUsageGroup, load_settings
 from entrypoints.cli.tasks import tasks
-from entrypoints.config import ConfigError, Settings
 
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+logger = logging.getLogger("taskapi")
 
 
 @click.group(cls=OneLineUsageGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="taskapi", prog_name="taskapi", message="%(prog)s %(version)s")
 def cli() -> None:
     """taskapi: a per-user task management REST API.
 
@@ -53,14 +50,25 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
     """Run the HTTP API.
 
     With no DATABASE_URL (and TASK_STORE=postgres) it starts an embedded PostgreSQL under
-    TASKAPI_DATA_DIR first, once, for all workers, and stops it on exit.
+    TASKAPI_DATA_DIR first, once, for all workers (or joins the one already running there),
+    and on exit stops it unless another taskapi process still uses it.
     """
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
     from adapters.postgres.embedded import EmbeddedDatabaseError, EmbeddedPostgres  # noqa: PLC0415
+    from entrypoints.cursor_secret import cursor_secret, cursor_secret_warning  # noqa: PLC0415
     from entrypoints.http.server import BoundedHttpToolsProtocol  # noqa: PLC0415
+    from entrypoints.logs import configure_logging, uvicorn_log_config  # noqa: PLC0415
 
-    settings = _settings()
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    # Resolved once, here, and handed down: every worker then signs cursors alike.
+    if (warning := cursor_secret_warning(settings)) is not None:
+        logger.warning(warning)
+    try:
+        os.environ["CURSOR_SECRET"] = cursor_secret(settings)
+    except (OSError, RuntimeError) as error:  # the data directory is not writable, say
+        raise click.ClickException(f"cannot keep the cursor secret: {error}") from None
     # uvicorn re-raises SIGTERM once it has shut down gracefully; exiting through SystemExit
     # instead of the default handler lets the `finally` below stop the embedded server.
     signal.signal(signal.SIGTERM, _exit_quietly)
@@ -90,6 +98,8 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
             # caps on headers and connections (entrypoints/http/server.py).
             http=BoundedHttpToolsProtocol,
             access_log=False,
+            # uvicorn's own lines in the format of every other line (entrypoints/logs.py).
+            log_config=uvicorn_log_config(settings.log_format, settings.log_level),
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=20,
         )
@@ -102,6 +112,7 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
 
 cli.add_command(tasks)
 cli.add_command(db)
+cli.add_command(openapi)
 
 
 def _exit_quietly(signum: int, frame: object) -> None:

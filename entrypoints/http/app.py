@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.metadata
 import logging
 import random
 import re
@@ -13,19 +14,22 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
+from litestar.stores.base import Store
 
+from application.storage import Storage
 from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import metrics
 from entrypoints.http.auth import Authenticator, JwtVerifier
 from entrypoints.http.controllers import TaskController
+from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.operations import docs, health, metrics_endpoint, openapi_json, ready
-from entrypoints.http.request_id import RequestIdMiddleware
+from entrypoints.http.openapi import declare_error_headers, docs_asset, openapi_config
+from entrypoints.http.operations import health, metrics_endpoint, openapi_json, ready
 from entrypoints.logs import access_logger, configure_logging
 
 logger = logging.getLogger("taskapi")
@@ -68,7 +72,7 @@ async def _purge_expired_keys(purge: PurgeIdempotencyKeys) -> None:
                 logger.info("purged %d expired idempotency keys", purged)
 
 
-async def _watch_pool(storage: Any) -> None:
+async def _watch_pool(storage: Storage[Store]) -> None:
     """Pool gauges, refreshed by every worker (so multi-process figures stay live)."""
     while True:
         metrics.record_pool(storage.pool_stats())
@@ -90,6 +94,13 @@ def _allow_by_route(app: Litestar) -> dict[str, bytes]:
         template = re.sub(r":\w+}", "}", route.path)  # scope["path_template"] has no converters
         methods.setdefault(template, set()).update(getattr(route, "methods", ()))
     return {path: ", ".join(sorted(m)).encode() for path, m in methods.items()}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("taskapi")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "0.0.0"
 
 
 def _settle_garbage_collector() -> None:
@@ -117,7 +128,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        storage = container.storage()
+        storage: Storage[Store] = container.storage()
         await storage.start()
         if settings.auth_mode == "none":
             logger.warning(
@@ -150,7 +161,10 @@ def create_app(
             )
         )
         task_routes = Router(
-            path="/", route_handlers=[TaskController], guards=[authenticator.guard]
+            path="/",
+            route_handlers=[TaskController],
+            guards=[authenticator.guard],
+            security=[{"bearerAuth": []}],  # the document says so only when it is so
         )
 
     middleware: list[Any] = []
@@ -171,12 +185,13 @@ def create_app(
         )
 
     app = Litestar(
-        route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs],
+        route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs_asset],
         middleware=middleware,
         stores=stores,
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=[lifespan],
+        on_startup=[declare_error_headers],
         request_max_body_size=MAX_BODY_BYTES,
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_origins),
@@ -198,20 +213,22 @@ def create_app(
                 "Retry-After",
             ],
         ),
-        openapi_config=OpenAPIConfig(
-            title="taskapi",
-            version="1.0.0",
-            description="Per-user task management. Every task route is scoped by the owner's id.",
-            path="/_openapi",
-            render_plugins=[],
-        ),
+        openapi_config=openapi_config(_version()),
+        response_headers=[
+            ResponseHeader(
+                name="X-Request-ID",
+                documentation_only=True,
+                required=True,
+                description="The client's X-Request-ID when sane, else a generated one",
+            )
+        ],
         debug=False,
         logging_config=None,  # configure_logging() owns the process's logging
     )
     app.state.container = container
     # Outermost, around Litestar's own exception handling, so that 404s and 405s (raised by
     # the router, before any route middleware) carry the request id too.
-    app.asgi_handler = RequestIdMiddleware(
+    app.asgi_handler = EdgeMiddleware(
         app.asgi_handler,
         access_log=access_logger(settings.log_format, settings.log_level)
         if settings.access_log

@@ -1,17 +1,19 @@
-"""HTTP handlers: decode, call one use case, shape the response. Nothing else."""
+"""HTTP handlers: typed values in (decoded strictly by entrypoints/http/decoding.py), one use
+case, a response struct out. Their signatures and declared responses are the OpenAPI
+document."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Final, Literal
 from urllib.parse import urlencode
+from uuid import UUID
 
-import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, PathParameter, QueryParameter
-from msgspec import UNSET
+from litestar.openapi.spec import Example
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.commands import (
     CreateTaskCommand,
@@ -32,19 +34,11 @@ from application.tasks import (
     SetCompletion,
     TaskStatistics,
 )
-from domain.listing import TaskFilter, TaskOrder
-from domain.task import Priority, Task
-from entrypoints.http.errors import RequestInvalid
-from entrypoints.http.guards import check_task_request
-from entrypoints.http.request_parsing import (
-    decode_body,
-    decode_optional_body,
-    etag,
-    expected_versions,
-    none_match,
-    owner_from_path,
-    task_id_from_path,
-)
+from domain.listing import SortField, TaskFilter, TaskOrder
+from domain.task import OWNER_PATTERN, OWNER_RULE, Priority, Task
+from entrypoints.http.conditional import etag, expected_versions, none_match
+from entrypoints.http.decoding import StrictJson, check_request
+from entrypoints.http.openapi import responses
 from entrypoints.http.schemas import (
     CompletionWrite,
     DeletedCount,
@@ -60,31 +54,19 @@ from entrypoints.http.schemas import (
     TaskWrite,
 )
 
-T = TypeVar("T")
-
-SORT_VALUES = (
-    "created_at",
-    "-created_at",
-    "updated_at",
-    "-updated_at",
-    "due_at",
-    "-due_at",
-    "priority",
-    "-priority",
-    "title",
-    "-title",
-)
-LIST_QUERY = frozenset(
-    {"completed", "priority", "q", "due_before", "due_after", "sort", "limit", "cursor"}
-)
+SORT_VALUES: Final = tuple(f"{sign}{field}" for field in SortField for sign in ("", "-"))
+SortKey = Literal[SORT_VALUES]  # type: ignore[valid-type]
 
 UserId = Annotated[
     str,
     PathParameter(
-        description="The owner: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -",
+        description=f"The owner: {OWNER_RULE.removeprefix('must be ')}",
+        pattern=OWNER_PATTERN,
+        min_length=1,
+        max_length=128,
     ),
 ]
-TaskId = Annotated[str, PathParameter(description="The task's UUID")]
+TaskId = Annotated[UUID, PathParameter(description="The task's id (8-4-4-4-12 hexadecimal digits)")]
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
@@ -93,6 +75,12 @@ IfMatch = Annotated[
         description='Refuse the change (412) unless the task\'s ETag is one of these, e.g. "3"',
     ),
 ]
+ETAG_HEADER: Final = ResponseHeader(
+    name="ETag",
+    documentation_only=True,
+    required=True,
+    description='The task\'s version, quoted: "3"',
+)
 
 
 def _task_response(task: Task, status_code: int = 200, **headers: str) -> Response[TaskEnvelope]:
@@ -103,42 +91,8 @@ def _task_response(task: Task, status_code: int = 200, **headers: str) -> Respon
     )
 
 
-def _ref(user_id: str, task_id: str, if_match: str | None = None) -> TaskRef:
-    return TaskRef(
-        owner=owner_from_path(user_id),
-        task_id=task_id_from_path(task_id),
-        expected_versions=expected_versions(if_match),
-    )
-
-
-_BOOLEANS: Final = {"true": True, "false": False}
-_PRIORITIES: Final = {p.value: p for p in Priority}
-
-
-def _choice(name: str, text: str | None, allowed: Mapping[str, T]) -> T | None:
-    """Query values are checked here, not by Litestar, which reads `null` as absent."""
-    if text is None:
-        return None
-    if text not in allowed:
-        raise RequestInvalid.of(name, f"must be one of {', '.join(allowed)}")
-    return allowed[text]
-
-
-def _timestamp(name: str, text: str | None) -> datetime | None:
-    """RFC 3339 only (Litestar would also take Unix epoch numbers)."""
-    if text is None:
-        return None
-    try:
-        return msgspec.convert(text, datetime)
-    except msgspec.ValidationError:
-        raise RequestInvalid.of(name, "must be an RFC 3339 timestamp with an offset") from None
-
-
-def _sort(text: str) -> TaskOrder:
-    try:
-        return TaskOrder.parse(text)
-    except ValueError:
-        raise RequestInvalid.of("sort", f"must be one of {', '.join(SORT_VALUES)}") from None
+def _ref(user_id: str, task_id: UUID, if_match: str | None = None) -> TaskRef:
+    return TaskRef(owner=user_id, task_id=task_id, expected_versions=expected_versions(if_match))
 
 
 def _next_link(query: ListTasksQuery, cursor: str) -> str:
@@ -166,16 +120,27 @@ class TaskController(Controller):
 
     path = "/api/{user_id:str}/tasks"
     tags = ["tasks"]
-    before_request = check_task_request
+    before_request = check_request
 
-    @get("/", opt={"query": LIST_QUERY}, summary="List the user's tasks")
+    @get(
+        "/",
+        summary="List the user's tasks",
+        responses=responses(422),
+        response_headers=[
+            ResponseHeader(
+                name="Link",
+                documentation_only=True,
+                description='The next page: <url>; rel="next" (absent on the last page)',
+            )
+        ],
+    )
     async def list_tasks(
         self,
         user_id: UserId,
         list_tasks: NamedDependency[ListTasks],
-        completed: Annotated[str | None, QueryParameter(description="true or false")] = None,
+        completed: Annotated[bool | None, QueryParameter(description="true or false")] = None,
         priority: Annotated[
-            str | None, QueryParameter(description="none, low, medium or high")
+            Priority | None, QueryParameter(description="Only this priority")
         ] = None,
         q: Annotated[
             str | None,
@@ -186,19 +151,19 @@ class TaskController(Controller):
             ),
         ] = None,
         due_before: Annotated[
-            str | None,
+            datetime | None,
             QueryParameter(description="RFC 3339 with an offset; only tasks due strictly before"),
         ] = None,
         due_after: Annotated[
-            str | None,
+            datetime | None,
             QueryParameter(description="RFC 3339 with an offset; only tasks due strictly after"),
         ] = None,
         sort: Annotated[
-            str,
+            SortKey,
             QueryParameter(
                 description="Sort key; `-` for descending. Ties break on id in the same "
                 "direction; tasks without due_at come last either way.",
-                examples=[],
+                examples=[Example(value="-created_at")],
             ),
         ] = "-created_at",
         limit: Annotated[int, QueryParameter(ge=1, le=500, description="Page size")] = 100,
@@ -207,15 +172,15 @@ class TaskController(Controller):
         ] = None,
     ) -> Response[TaskListEnvelope]:
         query = ListTasksQuery(
-            owner=owner_from_path(user_id),
+            owner=user_id,
             filter=TaskFilter(
-                completed=_choice("completed", completed, _BOOLEANS),
-                priority=_choice("priority", priority, _PRIORITIES),
+                completed=completed,
+                priority=priority,
                 search=q,
-                due_before=_timestamp("due_before", due_before),
-                due_after=_timestamp("due_after", due_after),
+                due_before=due_before,
+                due_after=due_after,
             ),
-            order=_sort(sort),
+            order=TaskOrder.parse(sort),
             limit=limit,
             cursor=cursor,
         )
@@ -225,59 +190,76 @@ class TaskController(Controller):
             headers["Link"] = f'<{_next_link(query, page.next_cursor)}>; rel="next"'
         return Response(TaskListEnvelope.of(page), headers=headers)
 
-    @post("/", summary="Create a task")
+    @post(
+        "/",
+        summary="Create a task",
+        dto=StrictJson[TaskWrite],
+        return_dto=None,
+        responses=responses(400, 409, 413, 415, 422),
+        response_headers=[
+            ETAG_HEADER,
+            ResponseHeader(
+                name="Location",
+                documentation_only=True,
+                required=True,
+                description="The new task's URL",
+            ),
+            ResponseHeader(
+                name="Idempotent-Replayed",
+                documentation_only=True,
+                description="true when the response is a replay of an earlier one",
+            ),
+        ],
+    )
     async def create_task(
         self,
-        request: Request[Any, Any, Any],
         user_id: UserId,
+        data: JSONBody[TaskWrite],
         create_task: NamedDependency[CreateTask],
         idempotency_key: Annotated[
             str | None,
             HeaderParameter(
                 name="Idempotency-Key",
                 required=False,
+                # Checked by the use case (its message names the header); documented here.
+                schema_extra={"minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"},
                 description="1 to 255 printable ASCII characters, scoped to the user, kept 24 "
                 "hours: a repeat with the same body returns the first response "
                 "(Idempotent-Replayed: true) and creates nothing; another body is a 409",
             ),
         ] = None,
     ) -> Response[TaskEnvelope]:
-        owner = owner_from_path(user_id)
-        body = decode_body(await request.body(), TaskWrite)
-        created = await create_task(CreateTaskCommand(owner, body.to_fields(), idempotency_key))
-        headers = {"Location": f"/api/{owner}/tasks/{created.task.id}"}
+        created = await create_task(CreateTaskCommand(user_id, data.to_fields(), idempotency_key))
+        headers = {"Location": f"/api/{user_id}/tasks/{created.task.id}"}
         if created.replayed:
             headers["Idempotent-Replayed"] = "true"
         return _task_response(created.task, 201, **headers)
 
-    @delete(
-        "/",
-        opt={"query": frozenset({"completed"})},
-        status_code=200,
-        summary="Delete all completed tasks",
-    )
+    @delete("/", status_code=200, summary="Delete all completed tasks", responses=responses(422))
     async def clear_completed(
         self,
         user_id: UserId,
         clear_completed: NamedDependency[ClearCompleted],
         completed: Annotated[
-            str | None, QueryParameter(description="Must be `true`: deletes the completed tasks")
-        ] = None,
+            Literal["true"],
+            QueryParameter(description="Must be `true`: deletes the completed tasks"),
+        ],
     ) -> DeletedCountEnvelope:
-        owner = owner_from_path(user_id)
-        if completed != "true":
-            raise RequestInvalid.of("completed", "must be true to delete the completed tasks")
-        deleted = await clear_completed(owner)
+        deleted = await clear_completed(user_id)
         return DeletedCountEnvelope(data=DeletedCount(deleted=deleted))
 
-    @get("/stats", summary="Counts for a dashboard")
+    @get("/stats", summary="Counts for a dashboard", responses=responses(422))
     async def stats(
         self, user_id: UserId, task_statistics: NamedDependency[TaskStatistics]
     ) -> StatsEnvelope:
-        stats = await task_statistics(owner_from_path(user_id))
-        return StatsEnvelope(data=StatsRead.of(stats))
+        return StatsEnvelope(data=StatsRead.of(await task_statistics(user_id)))
 
-    @get("/{task_id:str}", summary="One task")
+    @get(
+        "/{task_id:str}",
+        summary="One task",
+        responses=responses(304, 404, 422),
+        response_headers=[ETAG_HEADER],
+    )
     async def get_task(
         self,
         user_id: UserId,
@@ -289,53 +271,75 @@ class TaskController(Controller):
                 name="If-None-Match", required=False, description="304 when it matches"
             ),
         ] = None,
-    ) -> Response[Any]:
+    ) -> Response[TaskEnvelope]:
         task = await get_task(_ref(user_id, task_id))
         if none_match(if_none_match, task.version):
-            return Response(None, status_code=304, headers={"ETag": etag(task.version)})
+            return Response(None, status_code=304, headers={"ETag": etag(task.version)})  # type: ignore[arg-type]
         return _task_response(task)
 
-    @put("/{task_id:str}", summary="Replace the editable fields")
+    @put(
+        "/{task_id:str}",
+        summary="Replace the editable fields",
+        dto=StrictJson[TaskWrite],
+        return_dto=None,
+        responses=responses(400, 404, 412, 413, 415, 422),
+        response_headers=[ETAG_HEADER],
+    )
     async def replace_task(
         self,
-        request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
+        data: JSONBody[TaskWrite],
         replace_task: NamedDependency[ReplaceTask],
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        ref = _ref(user_id, task_id, if_match)
-        body = decode_body(await request.body(), TaskWrite)
-        return _task_response(await replace_task(ReplaceTaskCommand(ref, body.to_fields())))
+        command = ReplaceTaskCommand(_ref(user_id, task_id, if_match), data.to_fields())
+        return _task_response(await replace_task(command))
 
-    @patch("/{task_id:str}", summary="Change some fields")
+    @patch(
+        "/{task_id:str}",
+        summary="Change some fields",
+        dto=StrictJson[TaskPatch],
+        return_dto=None,
+        responses=responses(400, 404, 412, 413, 415, 422),
+        response_headers=[ETAG_HEADER],
+    )
     async def patch_task(
         self,
-        request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
+        data: JSONBody[TaskPatch],
         patch_task: NamedDependency[PatchTask],
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        ref = _ref(user_id, task_id, if_match)
-        body = decode_body(await request.body(), TaskPatch)
-        return _task_response(await patch_task(PatchTaskCommand(ref, body.to_changes())))
+        command = PatchTaskCommand(_ref(user_id, task_id, if_match), data.to_changes())
+        return _task_response(await patch_task(command))
 
-    @patch("/{task_id:str}/complete", summary="Flip completion, or set it")
+    @patch(
+        "/{task_id:str}/complete",
+        summary="Flip completion, or set it",
+        dto=StrictJson[CompletionWrite],
+        return_dto=None,
+        responses=responses(400, 404, 412, 413, 415, 422),
+        response_headers=[ETAG_HEADER],
+    )
     async def set_completion(
         self,
-        request: Request[Any, Any, Any],
         user_id: UserId,
         task_id: TaskId,
         set_completion: NamedDependency[SetCompletion],
+        data: JSONBody[CompletionWrite | None] = None,
         if_match: IfMatch = None,
     ) -> Response[TaskEnvelope]:
-        ref = _ref(user_id, task_id, if_match)
-        body = decode_optional_body(await request.body(), CompletionWrite)
-        completed = None if body is None or body.completed is UNSET else body.completed
-        return _task_response(await set_completion(SetCompletionCommand(ref, completed)))
+        command = SetCompletionCommand(_ref(user_id, task_id, if_match), _completed(data))
+        return _task_response(await set_completion(command))
 
-    @delete("/{task_id:str}", status_code=200, summary="Delete a task")
+    @delete(
+        "/{task_id:str}",
+        status_code=200,
+        summary="Delete a task",
+        responses=responses(404, 412, 422),
+    )
     async def delete_task(
         self,
         user_id: UserId,
@@ -343,6 +347,12 @@ class TaskController(Controller):
         delete_task: NamedDependency[DeleteTask],
         if_match: IfMatch = None,
     ) -> DeletedTaskEnvelope:
-        ref = _ref(user_id, task_id, if_match)
-        await delete_task(ref)
-        return DeletedTaskEnvelope(data=DeletedTask(id=ref.task_id))
+        await delete_task(_ref(user_id, task_id, if_match))
+        return DeletedTaskEnvelope(data=DeletedTask(id=task_id))
+
+
+def _completed(body: CompletionWrite | None) -> bool | None:
+    """No body, or no `completed` in it, flips completion; a value sets it."""
+    if body is None or not isinstance(body.completed, bool):
+        return None
+    return body.completed

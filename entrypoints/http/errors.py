@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Final
 
 from litestar import Request, Response
@@ -21,6 +19,13 @@ from domain.errors import (
     VersionConflict,
 )
 from entrypoints.http.auth import Forbidden, Unauthorized
+from entrypoints.http.decoding import (
+    FieldError,
+    MalformedRequest,
+    RequestInvalid,
+    UnsupportedMediaType,
+    describe_decode_error,
+)
 from entrypoints.http.request_id import CLIENT_GONE, request_id_of
 from entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorEnvelope
 
@@ -58,98 +63,6 @@ _STATUS_BY_DOMAIN_ERROR: Final[Mapping[type[DomainError], int]] = {
     IdempotencyKeyReused: 409,
     IdempotencyKeyInUse: 409,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    field: str
-    message: str
-
-
-class RequestInvalid(Exception):
-    """The request breaks a rule of the HTTP edge (types, unknown fields, parameters)."""
-
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-    @classmethod
-    def of(cls, field: str, message: str) -> RequestInvalid:
-        return cls([FieldError(field, message)])
-
-
-class MalformedRequest(Exception):
-    """The body is not JSON at all, or is missing where one is required."""
-
-
-class UnsupportedMediaType(Exception):
-    """The body is not `application/json`."""
-
-
-# msgspec's type names, as a client author would read them.
-_TYPE_NAMES: Final = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "a boolean",
-    "null": "null",
-    "object": "an object",
-    "array": "an array",
-    "datetime": "an RFC 3339 timestamp with an offset",
-    "uuid": "a UUID",
-}
-
-
-def _type_name(spelling: str) -> str:
-    return " or ".join(_TYPE_NAMES.get(part.strip(), part.strip()) for part in spelling.split("|"))
-
-
-_MESSAGE_RULES: Final[list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]] = [
-    (
-        re.compile(r"Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`"),
-        lambda m: f"must be {_type_name(m['want'])}, not {_type_name(m['got'])}",
-    ),
-    (
-        re.compile(r"Expected `datetime` with a timezone component|Invalid RFC3339"),
-        lambda m: "must be an RFC 3339 timestamp with an offset",
-    ),
-    (
-        re.compile(r"Expected `str` of length <= (?P<n>\d+)"),
-        lambda m: f"must be at most {m['n']} characters",
-    ),
-    (
-        re.compile(r"Expected `(?P<want>[^`]+)` (?P<op>[<>]=?) (?P<n>-?\d+)"),
-        lambda m: f"must be {_type_name(m['want'])} {m['op']} {m['n']}",
-    ),
-]
-
-_ALLOWED_VALUES: Final = {"priority": "none, low, medium, high", "completed": "true, false"}
-_READ_ONLY_FIELDS: Final = frozenset(
-    {"id", "user_id", "completed_at", "created_at", "updated_at", "version"}
-)
-
-
-def describe_decode_error(text: str) -> FieldError:
-    """A msgspec validation message ("... - at `$.title`") as a bare field and a readable rule."""
-    message, _, path = text.partition(" - at `$")
-    path = path.rstrip("`").lstrip(".")
-    if unknown := re.search(r"unknown field `(?P<name>[^`]*)`", message):
-        name = unknown["name"]
-        rule = "is read-only" if name in _READ_ONLY_FIELDS else "is not a known field"
-        return FieldError(name, rule)
-    if missing := re.search(r"missing required field `(?P<name>[^`]*)`", message):
-        return FieldError(missing["name"], "is required")
-    field = path.split(".")[0].split("[")[0] or "body"
-    if "Invalid enum value" in message:
-        return FieldError(
-            field, f"must be one of {_ALLOWED_VALUES.get(field, 'its allowed values')}"
-        )
-    if field == "body" and "Expected `object`" in message:
-        return FieldError("body", "must be a JSON object")
-    for pattern, render in _MESSAGE_RULES:
-        if match := pattern.search(message):
-            return FieldError(field, render(match))
-    return FieldError(field, message[:1].lower() + message[1:])
 
 
 def error_response(
@@ -194,8 +107,18 @@ def _on_media_type(request: Request[Any, Any, Any], exc: UnsupportedMediaType) -
     return error_response(request, 415, "UNSUPPORTED_MEDIA_TYPE", str(exc))
 
 
+def status_of(error: DomainError) -> int | None:
+    """The status of the nearest mapped class in the error's hierarchy, so that a subclass
+    (ImportExceedsLimit is a TaskLimitReached) answers as its parent does."""
+    for cls in type(error).__mro__:
+        status = _STATUS_BY_DOMAIN_ERROR.get(cls)
+        if status is not None:
+            return status
+    return None
+
+
 def _on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    status = _STATUS_BY_DOMAIN_ERROR.get(type(exc))
+    status = status_of(exc)
     if status is None:
         return _on_internal_error(request, exc)
     headers = {}
@@ -239,6 +162,9 @@ def _on_litestar_validation(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[Any]:
     extra = exc.extra if isinstance(exc.extra, list) else []
+    if any(isinstance(item, dict) and item.get("key") == "data" for item in extra):
+        # Litestar found no body where the handler requires one.
+        return _on_malformed(request, MalformedRequest("a JSON request body is required"))
     errors = [
         _parameter_error(str(item.get("key") or "request"), str(item.get("message", "")))
         for item in extra

@@ -1,4 +1,4 @@
-"""Health, readiness and the API's own documentation."""
+"""Health, readiness, metrics and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import asyncio
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response, get
+from litestar.openapi import ResponseSpec
 
 from entrypoints.http import metrics
 from entrypoints.http.errors import RETRY_AFTER_SECONDS, error_response
@@ -26,9 +28,16 @@ async def health() -> HealthEnvelope:
     "/ready",
     summary="The database answers and its schema is current (503 otherwise)",
     tags=["operations"],
-    responses={},
+    responses={
+        503: ResponseSpec(
+            data_container=ErrorEnvelope,
+            description="SERVICE_UNAVAILABLE: the database is unreachable or its schema is "
+            "not current; retry after the Retry-After header's seconds",
+            generate_examples=False,
+        )
+    },
 )
-async def ready(request: Request[Any, Any, Any]) -> Response[HealthEnvelope | ErrorEnvelope]:
+async def ready(request: Request[Any, Any, Any]) -> Response[HealthEnvelope]:
     storage = request.app.state.container.storage()
     try:
         is_ready = await asyncio.wait_for(storage.ready(), _READY_TIMEOUT_SECONDS)
@@ -55,26 +64,16 @@ async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/openapi.json", include_in_schema=False, media_type=MediaType.JSON)
-async def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return openapi_document(request.app)
+async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The document Litestar builds from the handlers (also at /docs/openapi.json)."""
+    return Response(_document(request.app), media_type=MediaType.JSON)
 
 
-_DOCS_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>taskapi: API documentation</title>
-  <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-  <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
-</body>
-</html>
-"""
+_documents: dict[int, bytes] = {}
 
 
-@get("/docs", include_in_schema=False, media_type=MediaType.HTML)
-async def docs() -> str:
-    return _DOCS_PAGE
+def _document(app: Any) -> bytes:
+    document = _documents.get(id(app))
+    if document is None:
+        document = _documents[id(app)] = msgspec.json.encode(openapi_document(app))
+    return document

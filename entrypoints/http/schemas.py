@@ -10,20 +10,38 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from application.commands import TaskFields, TaskPage
+from domain.task import (
+    DESCRIPTION_MAX_LENGTH,
+    NO_NUL,
+    TITLE_PATTERN,
+    Priority,
+    Task,
+    TaskChanges,
+    TaskStats,
+)
 from domain.task import UNSET as UNCHANGED
-from domain.task import Priority, Task, TaskChanges, TaskStats
 
 PriorityName = Literal["none", "low", "medium", "high"]
+# The rules below are checked by msgspec (types, offsets) and by the domain (trimming, lengths,
+# NUL), whose messages the API returns; `extra_json_schema` states them in the document too,
+# without a second check.
 Timestamp = Annotated[
     datetime,
     Meta(tz=True, description="RFC 3339 timestamp with an offset; stored and shown in UTC"),
 ]
 Title = Annotated[
     str,
-    Meta(description="Surrounding white space is trimmed; 1 to 500 characters remain. No NUL."),
+    Meta(
+        description="Surrounding white space is trimmed; 1 to 500 characters remain. No NUL.",
+        extra_json_schema={"extra": {"pattern": TITLE_PATTERN}},
+    ),
 ]
 Description = Annotated[
-    str, Meta(description="At most 2000 characters; an empty string is stored as null. No NUL.")
+    str,
+    Meta(
+        description="At most 2000 characters; an empty string is stored as null. No NUL.",
+        extra_json_schema={"extra": {"maxLength": DESCRIPTION_MAX_LENGTH, "pattern": NO_NUL}},
+    ),
 ]
 ReadTimestamp = Annotated[
     datetime,
@@ -35,21 +53,24 @@ ReadTimestamp = Annotated[
 
 
 class TaskWrite(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of POST (create) and PUT (replace): fields left out take their defaults."""
+    """Body of POST (create) and PUT (replace). A field left out takes its default:
+    description and due_at null, completed false, priority none."""
 
+    # Optional fields are UNSET rather than defaulted here, so that the document carries no
+    # `default` (which openapi-typescript would read as "always present").
     title: Title
-    description: Description | None = None
-    completed: bool = False
-    due_at: Timestamp | None = None
-    priority: PriorityName = "none"
+    description: Description | UnsetType | None = UNSET
+    completed: bool | UnsetType = UNSET
+    due_at: Timestamp | UnsetType | None = UNSET
+    priority: PriorityName | UnsetType = UNSET
 
     def to_fields(self) -> TaskFields:
         return TaskFields(
             title=self.title,
-            description=self.description,
-            completed=self.completed,
-            due_at=self.due_at,
-            priority=Priority(self.priority),
+            description=None if self.description is UNSET else self.description,
+            completed=False if self.completed is UNSET else self.completed,
+            due_at=None if self.due_at is UNSET else self.due_at,
+            priority=Priority.NONE if self.priority is UNSET else Priority(self.priority),
         )
 
 
@@ -211,8 +232,28 @@ class ErrorDetail(Struct, kw_only=True):
     message: str
 
 
+ErrorCode = Literal[
+    "MALFORMED_REQUEST",
+    "UNAUTHORIZED",
+    "FORBIDDEN",
+    "TASK_NOT_FOUND",
+    "NOT_FOUND",
+    "METHOD_NOT_ALLOWED",
+    "TASK_LIMIT_REACHED",
+    "IDEMPOTENCY_KEY_REUSED",
+    "IDEMPOTENCY_KEY_IN_USE",
+    "PRECONDITION_FAILED",
+    "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "VALIDATION_ERROR",
+    "RATE_LIMITED",
+    "INTERNAL_ERROR",
+    "SERVICE_UNAVAILABLE",
+]
+
+
 class ErrorBody(Struct, kw_only=True):
-    code: str
+    code: ErrorCode
     message: str
     details: list[ErrorDetail] | UnsetType = UNSET
     request_id: str
@@ -221,6 +262,3 @@ class ErrorBody(Struct, kw_only=True):
 class ErrorEnvelope(Struct, kw_only=True):
     success: bool = False
     error: ErrorBody
-
-
-json_encoder = msgspec.json.Encoder()
