@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,7 @@ from application.commands import ListTasksQuery
 from application.tasks import MAX_PAGE_SIZE, ListTasks
 from application.unit_of_work import UnitOfWorkFactory
 from domain.errors import TaskLimitReached, ValidationFailed
-from domain.ids import new_task_id
+from domain.ids import UUID_RULE, is_task_id, new_task_id
 from domain.listing import SortField, TaskFilter, TaskOrder, TaskQuery
 from domain.ports import Clock
 from domain.task import (
@@ -30,9 +29,6 @@ from domain.task import (
 
 IMPORT_BATCH_SIZE: Final = 1000
 
-_UUID: Final = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 TIMESTAMP_EXAMPLE: Final = "2026-12-01T17:00:00+01:00"
 # Every task goes to the importing owner, whatever the row says.
 _IGNORED: Final = frozenset({"user_id"})
@@ -145,9 +141,9 @@ class _Row:
         value = self.values.get(field)
         if value is None or isinstance(value, UUID):
             return value
-        if isinstance(value, str) and _UUID.fullmatch(value):
+        if isinstance(value, str) and is_task_id(value):
             return UUID(value)
-        raise self.fail(field, "must be a UUID (8-4-4-4-12 hexadecimal digits)")
+        raise self.fail(field, UUID_RULE)
 
     def choice(self, field: TaskField) -> StrEnum | None:
         value = self.values.get(field.name)

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import time
+from typing import Final
 from uuid import UUID
+
+# The one spelling of a task id the API, the command line and task files take: 8-4-4-4-12
+# hexadecimal digits (UUID() itself would also take braces, a urn: prefix, no hyphens).
+UUID_PATTERN: Final = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+UUID_RULE: Final = "must be a UUID (8-4-4-4-12 hexadecimal digits)"
+_UUID: Final = re.compile(UUID_PATTERN)
+
+
+def is_task_id(text: str) -> bool:
+    return _UUID.fullmatch(text) is not None
 
 
 def new_task_id() -> UUID:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,8 +23,9 @@ from application.commands import (
 )
 from application.import_export import ImportExceedsLimit, ImportTasksCommand, InvalidImportRow
 from domain.errors import TaskNotFound, ValidationFailed
+from domain.ids import UUID_RULE, is_task_id
 from domain.listing import SortField, TaskFilter, TaskOrder
-from domain.task import Priority, Task
+from domain.task import OWNER_RULE, Priority, Task
 from entrypoints.cli.formats import (
     FORMATS,
     FileError,
@@ -46,16 +46,13 @@ if TYPE_CHECKING:
 
 PRIORITIES: Final = [p.value for p in Priority]
 SORTS: Final = [f"{sign}{f.value}" for f in SortField for sign in ("", "-")]
-_UUID: Final = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-)
 
 user_option = click.option(
     "--user",
     "-u",
     required=True,
     metavar="USER_ID",
-    help="Whose tasks: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + -",
+    help=f"Whose tasks: {OWNER_RULE.removeprefix('must be ')}",
 )
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON (the API's task fields) instead of text."
@@ -64,10 +61,8 @@ task_id_argument = click.argument("task_id", metavar="TASK_ID")
 
 
 def _task_id(text: str) -> UUID:
-    if not _UUID.fullmatch(text):
-        raise click.ClickException(
-            f"TASK_ID must be a UUID (8-4-4-4-12 hexadecimal digits), not {text!r}"
-        )
+    if not is_task_id(text):
+        raise click.ClickException(f"TASK_ID {UUID_RULE}, not {text!r}")
     return UUID(text)
 
 

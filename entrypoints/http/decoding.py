@@ -29,16 +29,12 @@ from litestar.params import QueryParameter
 from litestar.typing import FieldDefinition
 
 from domain.errors import ValidationFailed
+from domain.ids import UUID_RULE, is_task_id
 from domain.task import OWNER_RULE, TASK_FIELDS, check_owner
 from entrypoints.timestamps import read_timestamp
 
 T = TypeVar("T")
 
-UUID_PATTERN: Final = (
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
-_UUID: Final = re.compile(UUID_PATTERN)
-UUID_RULE: Final = "must be a UUID (8-4-4-4-12 hexadecimal digits)"
 _TOO_DEEP: Final = "the request body is not valid JSON, or is nested too deeply"
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
@@ -356,7 +352,7 @@ def owner_from_path(user_id: str) -> str:
 
 
 def task_id_from_path(task_id: str) -> UUID:
-    if not _UUID.fullmatch(task_id):
+    if not is_task_id(task_id):
         raise RequestInvalid.of("task_id", UUID_RULE)
     return UUID(task_id)
 
