@@ -25,6 +25,7 @@ from uuid import UUID
 import msgspec
 from litestar import Request
 from litestar.dto import AbstractDTO
+from litestar.openapi.spec import Reference
 from litestar.params import QueryParameter
 from litestar.typing import FieldDefinition
 
@@ -204,7 +205,19 @@ class StrictJson(AbstractDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
     ) -> Any:
-        return schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+        """The body's schema as Litestar makes it for the type, saying what this DTO holds
+        to as well: no field beyond the type's own (Litestar does not write that down)."""
+        schema = schema_creator.for_field_definition(
+            FieldDefinition.from_annotation(cls.model_type)
+        )
+        if getattr(cls.model_type, "__struct_config__", None) is not None:
+            target = schema
+            if isinstance(schema, Reference):
+                target = schema_creator.schema_registry.from_reference(schema).schema
+            target.additional_properties = (
+                not cls.model_type.__struct_config__.forbid_unknown_fields
+            )
+        return schema
 
     def decode_bytes(self, value: bytes) -> Any:
         if not value.strip() and _rules_of(self.asgi_connection.route_handler).optional_body:

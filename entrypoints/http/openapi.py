@@ -5,6 +5,7 @@ the document itself from the handlers; nothing here rewrites it."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -162,10 +163,28 @@ def openapi_document(app: Litestar) -> dict[str, Any]:
     return app.openapi_schema.to_schema()
 
 
+def _optional_bodies(app: Litestar) -> set[tuple[str, str]]:
+    """(path, method) of the routes whose `data` may be absent."""
+    optional = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and data.is_optional:
+                path = re.sub(r":\w+}", "}", route.path)
+                optional.update((path, method.lower()) for method in handler.http_methods)
+    return optional
+
+
 def declare_error_headers(app: Litestar) -> None:
-    """Headers Litestar cannot declare: ResponseSpec names none (so the ones error answers
-    carry are added here), and a documentation-only ResponseHeader has no schema (every
-    header is a string). The same object serves /openapi.json and /docs/openapi.json."""
+    """What Litestar cannot declare: ResponseSpec names no headers (so the ones error
+    answers carry are added here), a documentation-only ResponseHeader has no schema (every
+    header is a string), and every request body is `required` (litestar/_openapi/
+    request_body.py), even one the handler takes as optional. The same object serves
+    /openapi.json and /docs/openapi.json."""
+    for path, method in _optional_bodies(app):
+        operation = getattr((app.openapi_schema.paths or {})[path], method)
+        if operation.request_body is not None:
+            operation.request_body.required = False
     for path_item in (app.openapi_schema.paths or {}).values():
         operations = (
             path_item.get,

@@ -85,6 +85,20 @@ async def test_request_bodies_carry_no_defaults_and_state_their_rules(client: Cl
     assert not title.search("a\x00b")
     assert not title.search("x" * 501)
     assert write["properties"]["description"]["maxLength"] == 2000
+    for name in ("TaskWrite", "TaskPatch", "CompletionWrite"):
+        assert schemas[name]["additionalProperties"] is False, name  # unknown fields: 422
+
+
+async def test_only_the_completion_body_is_optional(client: Client) -> None:
+    paths = (await _document(client))["paths"]
+
+    assert (
+        paths["/api/{user_id}/tasks/{task_id}/complete"]["patch"]["requestBody"]["required"]
+        is False
+    )
+    assert paths["/api/{user_id}/tasks"]["post"]["requestBody"]["required"] is True
+    assert paths["/api/{user_id}/tasks/{task_id}"]["put"]["requestBody"]["required"] is True
+    assert paths["/api/{user_id}/tasks/{task_id}"]["patch"]["requestBody"]["required"] is True
 
 
 async def test_every_task_route_declares_its_errors_in_the_envelope(client: Client) -> None:
