@@ -5,25 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from importlib.metadata import version
-from pathlib import Path
 
-import httpx
 from click.testing import CliRunner
 
 from entrypoints.cli.main import cli
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.serving import ROOT, SERVE, free_port, wait_until_answering
 
 
 def test_version_prints_the_package_version() -> None:
@@ -34,7 +23,7 @@ def test_version_prints_the_package_version() -> None:
 
 
 def test_every_line_the_service_logs_is_json_with_json_logs() -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TASK_STORE": "memory",
@@ -47,7 +36,7 @@ def test_every_line_the_service_logs_is_json_with_json_logs() -> None:
         env.pop(unset, None)
     # Two workers: uvicorn's parent process and its spawned workers each log.
     server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli.main", "serve", "--workers", "2"],
+        [sys.executable, *SERVE, "--workers", "2"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -55,16 +44,7 @@ def test_every_line_the_service_logs_is_json_with_json_logs() -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        answer = wait_until_answering(server, f"http://127.0.0.1:{port}/health", status=None)
     finally:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)

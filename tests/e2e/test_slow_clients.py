@@ -13,25 +13,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.serving import ROOT, SERVE, free_port, wait_until_answering
+
 READ_TIMEOUT = 1  # seconds: HTTP_READ_TIMEOUT for the server under test
 MAX_CONNECTIONS = 12
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base() -> Iterator[tuple[str, int]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TASK_STORE": "memory",
@@ -41,22 +35,14 @@ def base() -> Iterator[tuple[str, int]]:
         "HTTP_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli.main", "serve"],
+        [sys.executable, *SERVE],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        wait_until_answering(server, f"http://127.0.0.1:{port}/health")
         yield ("127.0.0.1", port)
     finally:
         server.send_signal(signal.SIGTERM)

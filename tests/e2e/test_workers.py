@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 
 from tests.e2e.test_observability import _sample
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.serving import ROOT, SERVE, free_port, wait_until_answering
 
 
 def test_metrics_add_up_across_workers() -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TASK_STORE": "memory", "PORT": str(port), "ACCESS_LOG": "false"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli.main", "serve", "--workers", "2"],
+        [sys.executable, *SERVE, "--workers", "2"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -36,15 +26,7 @@ def test_metrics_add_up_across_workers() -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_answering(server, f"{base}/health")
         # New connections each time, so the kernel spreads them over both workers.
         for _ in range(40):
             httpx.get(f"{base}/api/worker-test/tasks/stats", timeout=5)

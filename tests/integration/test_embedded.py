@@ -5,10 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +18,9 @@ from adapters.postgres.storage import PostgresStorage
 from application.commands import CreateTaskCommand, TaskFields, TaskRef
 from application.tasks import CreateTask, GetTask
 from tests.conftest import FixedClock
+from tests.serving import ROOT, SERVE, free_port, wait_until_answering
 
 pytestmark = pytest.mark.postgres
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_tasks_survive_a_restart_of_the_embedded_server(tmp_path: Path, owner: str) -> None:
@@ -104,9 +101,9 @@ def _taskapi(data_dir: Path, *args: str, stdin: str = "") -> subprocess.Complete
 
 @contextlib.contextmanager
 def _serving(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli.main", "serve"],
+        [sys.executable, *SERVE],
         cwd=ROOT,
         env=_environment(data_dir, PORT=str(port), ACCESS_LOG="false"),
         stdout=subprocess.DEVNULL,
@@ -114,27 +111,12 @@ def _serving(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_answering(server, f"{base}/ready")
         yield server, base
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_server_stops_when_its_last_user_in_a_process_lets_go(data_dir: Path) -> None:
