@@ -129,7 +129,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.read_deadline: float | None = None  # the loop's time by which the request is in
         self.timed_out = False
         self.header_bytes = 0
-        self.header_count = 0
+        self.reading_headers = False
         self.between_requests = True  # no request is partly read
         self.unknown_method: str | None = None
         self.pending_method = b""  # the start of a request line with an unknown method
@@ -223,6 +223,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self.handle_websocket_upgrade()
             else:
                 self._unsupported_upgrade_warning()
+        else:
+            if self.reading_headers:
+                self.count_header_bytes(len(data))
 
     def parse_unknown_method(self, data: bytes) -> bool:
         """A request line whose method is a token llhttp does not know: parse the request
@@ -244,30 +247,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.between_requests = False
+        self.reading_headers = True
         self.header_bytes = 0
-        self.header_count = 0
         self.arm_read_deadline()
 
-    def on_url(self, url: bytes) -> None:
-        self.count_header_bytes(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_count += 1
-        if self.header_count > self.limits.max_headers:
-            raise _HeadersTooLarge(f"a request may carry at most {self.limits.max_headers} headers")
-        self.count_header_bytes(len(name) + len(value))
-        super().on_header(name, value)
-
     def count_header_bytes(self, size: int) -> None:
+        """Bytes received while a request's headers are not complete (counted per chunk
+        read, not per header, so that a request pays nothing per header): past the cap by at
+        most one read, the request is refused before its headers are kept."""
         self.header_bytes += size
         if self.header_bytes > self.limits.max_header_bytes:
-            raise _HeadersTooLarge(
+            self.refuse(
+                431,
+                "MALFORMED_REQUEST",
                 f"the request line and headers may take at most "
-                f"{self.limits.max_header_bytes // 1024} KiB"
+                f"{self.limits.max_header_bytes // 1024} KiB",
             )
 
     def on_headers_complete(self) -> None:
+        self.reading_headers = False
+        if len(self.headers) > self.limits.max_headers:
+            raise _HeadersTooLarge(f"a request may carry at most {self.limits.max_headers} headers")
         super().on_headers_complete()
         if self.unknown_method is not None:
             # The request's task is created, not started: it will see the real method.
