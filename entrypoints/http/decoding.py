@@ -220,8 +220,8 @@ class StrictJson(AbstractDTO[T]):
         return schema
 
     def decode_bytes(self, value: bytes) -> Any:
-        if not value.strip() and _rules_of(self.asgi_connection.route_handler).optional_body:
-            return None
+        if _rules_of(self.asgi_connection.route_handler).optional_body:
+            return decode_optional_body(value, self.model_type)
         return decode_body(value, self.model_type)
 
 

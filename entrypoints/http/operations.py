@@ -69,11 +69,10 @@ async def openapi_json(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(_document(request.app), media_type=MediaType.JSON)
 
 
-_documents: dict[int, bytes] = {}
-
-
 def _document(app: Any) -> bytes:
-    document = _documents.get(id(app))
+    """Encoded once per app, and kept on the app (a module-level cache keyed by the app's id
+    could hand a new app the document of an old one that had the same id)."""
+    document: bytes | None = app.state.get("openapi_json")
     if document is None:
-        document = _documents[id(app)] = msgspec.json.encode(openapi_document(app))
+        document = app.state["openapi_json"] = msgspec.json.encode(openapi_document(app))
     return document
