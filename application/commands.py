@@ -19,6 +19,24 @@ class TaskFields:
     completed: bool = False
     due_at: datetime | None = None
     priority: Priority = Priority.NONE
+    tags: tuple[str, ...] = ()
+    recurrence: str | None = None
+    time_zone: str | None = None
+    remind_at: datetime | None = None
+
+    def as_changes(self) -> TaskChanges:
+        """Every editable field set to its value here (a replace)."""
+        return TaskChanges(
+            title=self.title,
+            description=self.description,
+            completed=self.completed,
+            due_at=self.due_at,
+            priority=self.priority,
+            tags=self.tags,
+            recurrence=self.recurrence,
+            time_zone=self.time_zone,
+            remind_at=self.remind_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +84,15 @@ class ListTasksQuery:
     order: TaskOrder = field(default_factory=TaskOrder)
     limit: int = 100
     cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedTask:
+    """A task after a change, and the next occurrence that change created, if it completed a
+    recurring task."""
+
+    task: Task
+    next_occurrence: Task | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ def _listing_fingerprint(order: TaskOrder, task_filter: TaskFilter) -> str:
         repr(task_filter.due_before and task_filter.due_before.isoformat()),
         repr(task_filter.due_after and task_filter.due_after.isoformat()),
     ]
+    if task_filter.tags is not None:  # absent for version 1 listings: their cursors still work
+        parts.append(",".join(task_filter.tags))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 

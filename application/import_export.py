@@ -18,7 +18,8 @@ from domain.listing import SortField, TaskFilter, TaskOrder, TaskQuery
 from domain.ports import Clock
 from domain.task import (
     EDITABLE_FIELDS,
-    FIELD_NAMES,
+    SHOWN_FIELDS,
+    SHOWN_NAMES,
     TASK_FIELDS,
     Task,
     TaskField,
@@ -79,9 +80,9 @@ class ImportTasksCommand:
     """`rows`: one mapping per task, with JSON values (strings, booleans, integers, null),
     except that timestamps are datetimes, as the entrypoint's parser read them.
 
-    Only `title` is required. `id`, `created_at`, `updated_at`, `completed_at` and `version`
-    are kept when present (an export read back is the same tasks); `user_id` is ignored:
-    every task goes to `owner`. A null value counts as absent.
+    Only `title` is required. `id`, `created_at`, `updated_at`, `completed_at`, `version` and
+    `series_id` are kept when present (an export read back is the same tasks); `user_id` is
+    ignored: every task goes to `owner`. A null value counts as absent.
     """
 
     owner: str
@@ -113,6 +114,8 @@ class _Row:
                 return self.timestamp(field.name)
             case Wire.CHOICE:
                 return self.choice(field)
+            case Wire.TAGS:
+                return self.tags(field.name)
             case unknown:
                 assert_never(unknown)
 
@@ -157,6 +160,14 @@ class _Row:
                 pass
         raise self.fail(field.name, f"must be one of {', '.join(c.value for c in choices)}")
 
+    def tags(self, field: str) -> tuple[str, ...] | None:
+        value = self.values.get(field)
+        if value is None:
+            return None
+        if isinstance(value, list | tuple) and all(isinstance(tag, str) for tag in value):
+            return tuple(value)
+        raise self.fail(field, "must be a list of strings")
+
     def count(self, field: str) -> int | None:
         """An integer such as `version`, which counts from 1."""
         value = self.values.get(field)
@@ -171,13 +182,13 @@ def task_from_row(number: int, values: Mapping[str, object], owner: str, now: da
     """The task a row describes, after the same checks as the API's, plus the kept fields'."""
     if not isinstance(values, Mapping):
         raise InvalidImportRow(number, None, "must be an object of task fields")
-    unknown = [str(name) for name in values if name not in FIELD_NAMES]
+    unknown = [str(name) for name in values if name not in SHOWN_NAMES]
     if unknown:
         raise InvalidImportRow(
-            number, None, f"unknown field {unknown[0]!r} (known: {', '.join(FIELD_NAMES)})"
+            number, None, f"unknown field {unknown[0]!r} (known: {', '.join(SHOWN_NAMES)})"
         )
     row = _Row(number, values)
-    given: dict[str, Any] = {f.name: row.value(f) for f in TASK_FIELDS if f.name not in _IGNORED}
+    given: dict[str, Any] = {f.name: row.value(f) for f in SHOWN_FIELDS if f.name not in _IGNORED}
     for field in EDITABLE_FIELDS:
         if given[field.name] is None:
             if field.required:
@@ -205,10 +216,14 @@ def task_from_row(number: int, values: Mapping[str, object], owner: str, now: da
         completed_at = completed_at or updated_at
         if not created_at <= completed_at <= updated_at:
             raise row.fail("completed_at", "must be between created_at and updated_at")
+    series_id = given["series_id"]
     kept = {
         "completed_at": completed_at,
         "updated_at": updated_at,
         "version": given["version"] or 1,
+        "series_id": series_id,
+        # Not in a file: a completed occurrence of a series has had its one next occurrence.
+        "recurred": checked.completed and checked.recurrence is not None and series_id is not None,
     }
     return Task(**{f.name: kept.get(f.name, getattr(checked, f.name)) for f in TASK_FIELDS})
 

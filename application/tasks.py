@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from application.commands import (
+    ChangedTask,
     CreateTaskCommand,
     ListTasksQuery,
     PatchTaskCommand,
@@ -29,12 +30,14 @@ from application.idempotency import (
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import TaskLimitReached, TaskNotFound, ValidationFailed, VersionConflict
 from domain.ids import new_task_id
-from domain.listing import Position, TaskFilter, TaskQuery
+from domain.listing import Position, TagCount, TaskFilter, TaskQuery
 from domain.ports import Clock
+from domain.recurrence import normalize_tags
 from domain.task import Task, TaskChanges, TaskStats, check_owner, to_utc
 
 MAX_PAGE_SIZE: Final = 500
 MAX_SEARCH_LENGTH: Final = 200
+MAX_FILTER_TAGS: Final = 5
 
 
 class CreateTask:
@@ -56,6 +59,10 @@ class CreateTask:
             completed=fields.completed,
             due_at=fields.due_at,
             priority=fields.priority,
+            tags=fields.tags,
+            recurrence=fields.recurrence,
+            time_zone=fields.time_zone,
+            remind_at=fields.remind_at,
             now=now,
         )
         key = (
@@ -149,9 +156,15 @@ def _checked_filter(task_filter: TaskFilter) -> TaskFilter:
             raise ValidationFailed("q", f"must be 1 to {MAX_SEARCH_LENGTH} characters")
         if "\x00" in search:
             raise ValidationFailed("q", "must not contain the NUL character")
+    tags = task_filter.tags
+    if tags is not None:
+        if not 1 <= len(tags) <= MAX_FILTER_TAGS:
+            raise ValidationFailed("tags", f"must be 1 to {MAX_FILTER_TAGS} comma-separated tags")
+        tags = normalize_tags(tags)
     before, after = task_filter.due_before, task_filter.due_after
     return replace(
         task_filter,
+        tags=tags,
         due_before=None if before is None else to_utc(before, "due_before"),
         due_after=None if after is None else to_utc(after, "due_after"),
     )
@@ -167,6 +180,17 @@ class TaskStatistics:
     async def __call__(self, owner: str) -> TaskStats:
         async with self._uow() as uow:
             return await uow.tasks.stats(check_owner(owner), self._clock.now())
+
+
+class ListTags:
+    """Every tag the owner's tasks carry, with counts."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, owner: str) -> tuple[TagCount, ...]:
+        async with self._uow() as uow:
+            return await uow.tasks.tag_counts(check_owner(owner))
 
 
 def _check_precondition(task: Task, ref: TaskRef) -> None:
@@ -188,23 +212,35 @@ class _ChangeTask:
 
     Optimistically first: read, then write only if the version is still the one read, two
     statements and no transaction. Only if another writer got in between, once more under
-    the row lock, where nobody can.
+    the row lock, where nobody can. A change that completes a recurring task writes twice
+    (the task and its next occurrence, within the owner's cap): always under the row lock,
+    in one transaction, so that two racing completions create one next occurrence.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, max_tasks_per_user: int) -> None:
         self._uow = uow
         self._clock = clock
+        self._max_tasks = max_tasks_per_user
 
-    async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> Task:
+    async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> ChangedTask:
         for lock in (False, True):
             async with self._uow(one_write=not lock) as uow:
                 task = await _current_task(uow, ref, lock=lock)
-                loaded_version = task.version
-                if not change(task, self._clock.now()):
-                    return task
+                loaded_version, was_completed = task.version, task.completed
+                now = self._clock.now()
+                if not change(task, now):
+                    return ChangedTask(task)
+                recurs = task.recurrence is not None and task.completed and not was_completed
+                if recurs and not lock:
+                    continue  # two writes: under the row lock, in one transaction
+                following = task.recur(new_task_id(), now) if recurs else None
                 if await uow.tasks.update(task, loaded_version):
+                    if following is not None and not await uow.tasks.add_if_fewer_than(
+                        following, self._max_tasks
+                    ):
+                        raise TaskLimitReached(self._max_tasks)  # rolls the completion back
                     await uow.commit()
-                    return task
+                    return ChangedTask(task, following)
         # Under the row lock nobody else writes: the store broke its contract (a 500, not a 412).
         raise RuntimeError(f"task {ref.task_id} changed under its row lock")
 
@@ -212,29 +248,22 @@ class _ChangeTask:
 class ReplaceTask(_ChangeTask):
     """Replace every editable field; those not given go back to their defaults."""
 
-    async def __call__(self, command: ReplaceTaskCommand) -> Task:
-        f = command.fields
-        changes = TaskChanges(
-            title=f.title,
-            description=f.description,
-            completed=f.completed,
-            due_at=f.due_at,
-            priority=f.priority,
-        )
+    async def __call__(self, command: ReplaceTaskCommand) -> ChangedTask:
+        changes = command.fields.as_changes()
         return await self._change(command.ref, lambda task, now: task.apply(changes, now))
 
 
 class PatchTask(_ChangeTask):
     """Change the given fields only; no change leaves the version as it was."""
 
-    async def __call__(self, command: PatchTaskCommand) -> Task:
+    async def __call__(self, command: PatchTaskCommand) -> ChangedTask:
         return await self._change(command.ref, lambda task, now: task.apply(command.changes, now))
 
 
 class SetCompletion(_ChangeTask):
     """Flip completion, or set it to a value (setting the value it has changes nothing)."""
 
-    async def __call__(self, command: SetCompletionCommand) -> Task:
+    async def __call__(self, command: SetCompletionCommand) -> ChangedTask:
         completed = command.completed
         if completed is None:
             return await self._change(command.ref, lambda task, now: task.toggle(now))

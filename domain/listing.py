@@ -56,6 +56,7 @@ class TaskFilter:
     search: str | None = None
     due_before: datetime | None = None
     due_after: datetime | None = None
+    tags: tuple[str, ...] | None = None  # normalized; a task must carry every one
 
     def matches(self, task: Task) -> bool:
         if self.completed is not None and task.completed != self.completed:
@@ -68,11 +69,22 @@ class TaskFilter:
             haystacks = (task.title, task.description or "")
             if not any(needle in h.lower() for h in haystacks):
                 return False
+        if self.tags is not None and not set(self.tags).issubset(task.tags):
+            return False
         if self.due_before is not None and (task.due_at is None or task.due_at >= self.due_before):
             return False
         return not (
             self.due_after is not None and (task.due_at is None or task.due_at <= self.due_after)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class TagCount:
+    """A tag the owner's tasks carry, on how many, and on how many not completed."""
+
+    tag: str
+    tasks: int
+    pending: int
 
 
 @dataclass(frozen=True, slots=True)

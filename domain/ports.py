@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.listing import TaskQuery
+from domain.listing import TagCount, TaskQuery
 from domain.task import Task, TaskStats
 
 
@@ -44,6 +44,10 @@ class TaskRepository(Protocol):
         ...
 
     async def stats(self, owner: str, now: datetime) -> TaskStats: ...
+
+    async def tag_counts(self, owner: str) -> tuple[TagCount, ...]:
+        """Every tag the owner's tasks carry, in code point order."""
+        ...
 
 
 class Clock(Protocol):

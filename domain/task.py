@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final, final
+from typing import Any, Final, final, get_origin
 from uuid import UUID
 
 from domain.errors import (
@@ -16,6 +16,7 @@ from domain.errors import (
     InvalidTitle,
     ValidationFailed,
 )
+from domain.recurrence import check_time_zone, normalize_tags, parse_recurrence
 
 TITLE_MAX_LENGTH: Final = 500
 DESCRIPTION_MAX_LENGTH: Final = 2000
@@ -137,6 +138,7 @@ class Wire(StrEnum):
     INTEGER = "integer"
     TIMESTAMP = "timestamp"  # RFC 3339 with an offset; shown in UTC
     CHOICE = "choice"  # one of a StrEnum's values
+    TAGS = "tags"  # a list of strings; none holds a comma, so a CSV cell joins them with ","
 
 
 _WIRE_OF_TYPE: Final[dict[type, Wire]] = {
@@ -145,6 +147,7 @@ _WIRE_OF_TYPE: Final[dict[type, Wire]] = {
     bool: Wire.BOOLEAN,
     int: Wire.INTEGER,
     datetime: Wire.TIMESTAMP,
+    tuple: Wire.TAGS,  # of strings
 }
 
 
@@ -154,21 +157,23 @@ class TaskField:
 
     `editable`: a client writes it (create, replace, patch); a create or a replace that leaves
     it out gives it `default`, unless it is `required`. Not editable: read-only, shown but
-    only ever set by the task itself.
+    only ever set by the task itself. Not `shown`: the task's own bookkeeping, stored but
+    never shown to a client, exported or imported.
     """
 
     name: str
-    type: type  # of its values, None aside
+    type: Any  # of its values, None aside: a class, or tuple[str, ...]
     nullable: bool = False
     editable: bool = False
     required: bool = False
     default: object = None
+    shown: bool = True
 
     @property
     def wire(self) -> Wire:
-        if issubclass(self.type, StrEnum):
+        if isinstance(self.type, type) and issubclass(self.type, StrEnum):
             return Wire.CHOICE
-        return _WIRE_OF_TYPE[self.type]
+        return _WIRE_OF_TYPE[get_origin(self.type) or self.type]
 
 
 # Every field of a task, once, in the order the API, exports and imports use. A new field
@@ -184,12 +189,22 @@ TASK_FIELDS: Final[tuple[TaskField, ...]] = (
     TaskField("completed_at", datetime, nullable=True),
     TaskField("due_at", datetime, nullable=True, editable=True, default=None),
     TaskField("priority", Priority, editable=True, default=Priority.NONE),
+    TaskField("tags", tuple[str, ...], editable=True, default=()),
+    TaskField("recurrence", str, nullable=True, editable=True, default=None),
+    TaskField("time_zone", str, nullable=True, editable=True, default=None),
+    TaskField("remind_at", datetime, nullable=True, editable=True, default=None),
+    TaskField("series_id", UUID, nullable=True),
     TaskField("created_at", datetime),
     TaskField("updated_at", datetime),
     TaskField("version", int),
+    # True once this occurrence of a recurring task has created its next one: it never does
+    # again, however often it is reopened and completed.
+    TaskField("recurred", bool, shown=False),
 )
 FIELD_NAMES: Final = tuple(f.name for f in TASK_FIELDS)
 EDITABLE_FIELDS: Final = tuple(f for f in TASK_FIELDS if f.editable)
+SHOWN_FIELDS: Final = tuple(f for f in TASK_FIELDS if f.shown)
+SHOWN_NAMES: Final = tuple(f.name for f in SHOWN_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +216,19 @@ class TaskChanges:
     completed: bool | _Unset = UNSET
     due_at: datetime | _Unset | None = UNSET
     priority: Priority | _Unset = UNSET
+    tags: tuple[str, ...] | _Unset = UNSET
+    recurrence: str | _Unset | None = UNSET
+    time_zone: str | _Unset | None = UNSET
+    remind_at: datetime | _Unset | None = UNSET
+
+
+def normalize_remind_at(remind_at: datetime | None) -> datetime | None:
+    return None if remind_at is None else to_utc(remind_at, "remind_at")
+
+
+def _check_recurring(recurrence: str | None, due_at: datetime | None) -> None:
+    if recurrence is not None and due_at is None:
+        raise ValidationFailed("recurrence", "needs a due_at: a recurring task must have one")
 
 
 @final
@@ -220,9 +248,15 @@ class Task:
         completed_at: datetime | None,
         due_at: datetime | None,
         priority: Priority,
+        tags: tuple[str, ...],
+        recurrence: str | None,
+        time_zone: str | None,
+        remind_at: datetime | None,
+        series_id: UUID | None,
         created_at: datetime,
         updated_at: datetime,
         version: int,
+        recurred: bool,
     ) -> None:
         self.id = id
         self.user_id = user_id
@@ -232,9 +266,15 @@ class Task:
         self.completed_at = completed_at
         self.due_at = due_at
         self.priority = priority
+        self.tags = tags
+        self.recurrence = recurrence
+        self.time_zone = time_zone
+        self.remind_at = remind_at
+        self.series_id = series_id
         self.created_at = created_at
         self.updated_at = updated_at
         self.version = version
+        self.recurred = recurred
 
     @classmethod
     def create(
@@ -248,8 +288,16 @@ class Task:
         completed: bool = False,
         due_at: datetime | None = None,
         priority: Priority = Priority.NONE,
+        tags: tuple[str, ...] = (),
+        recurrence: str | None = None,
+        time_zone: str | None = None,
+        remind_at: datetime | None = None,
     ) -> Task:
         """A new task at version 1, every field checked."""
+        rule = parse_recurrence(recurrence)
+        checked_due_at = normalize_due_at(due_at)
+        recurrence_text = None if rule is None else rule.text
+        _check_recurring(recurrence_text, checked_due_at)
         return cls(
             id=id,
             user_id=check_owner(user_id),
@@ -257,27 +305,44 @@ class Task:
             description=normalize_description(description),
             completed=completed,
             completed_at=now if completed else None,
-            due_at=normalize_due_at(due_at),
+            due_at=checked_due_at,
             priority=priority,
+            tags=normalize_tags(tags),
+            recurrence=recurrence_text,
+            time_zone=check_time_zone(time_zone),
+            remind_at=normalize_remind_at(remind_at),
+            series_id=None,
             created_at=now,
             updated_at=now,
             version=1,
+            recurred=False,
         )
 
     def apply(self, changes: TaskChanges, now: datetime) -> bool:
         """Apply every edit at once; bump the version once, and only if something changed."""
         # Validate everything before touching anything, so a bad field changes nothing.
-        title = self.title if isinstance(changes.title, _Unset) else normalize_title(changes.title)
+        c = changes
+        title = self.title if isinstance(c.title, _Unset) else normalize_title(c.title)
         description = (
             self.description
-            if isinstance(changes.description, _Unset)
-            else normalize_description(changes.description)
+            if isinstance(c.description, _Unset)
+            else normalize_description(c.description)
         )
-        due_at = (
-            self.due_at if isinstance(changes.due_at, _Unset) else normalize_due_at(changes.due_at)
+        due_at = self.due_at if isinstance(c.due_at, _Unset) else normalize_due_at(c.due_at)
+        priority = self.priority if isinstance(c.priority, _Unset) else c.priority
+        completed = self.completed if isinstance(c.completed, _Unset) else c.completed
+        tags = self.tags if isinstance(c.tags, _Unset) else normalize_tags(c.tags)
+        recurrence = self.recurrence
+        if not isinstance(c.recurrence, _Unset):
+            rule = parse_recurrence(c.recurrence)
+            recurrence = None if rule is None else rule.text
+        time_zone = (
+            self.time_zone if isinstance(c.time_zone, _Unset) else check_time_zone(c.time_zone)
         )
-        priority = self.priority if isinstance(changes.priority, _Unset) else changes.priority
-        completed = self.completed if isinstance(changes.completed, _Unset) else changes.completed
+        remind_at = (
+            self.remind_at if isinstance(c.remind_at, _Unset) else normalize_remind_at(c.remind_at)
+        )
+        _check_recurring(recurrence, due_at)
 
         changed = (
             title != self.title
@@ -285,6 +350,10 @@ class Task:
             or due_at != self.due_at
             or priority != self.priority
             or completed != self.completed
+            or tags != self.tags
+            or recurrence != self.recurrence
+            or time_zone != self.time_zone
+            or remind_at != self.remind_at
         )
         if not changed:
             return False
@@ -295,12 +364,61 @@ class Task:
         self.due_at = due_at
         self.priority = priority
         self.completed = completed
+        self.tags = tags
+        self.recurrence = recurrence
+        self.time_zone = time_zone
+        self.remind_at = remind_at
         self.updated_at = now
         self.version += 1
         return True
 
     def toggle(self, now: datetime) -> bool:
         return self.apply(TaskChanges(completed=not self.completed), now)
+
+    def recur(self, next_id: UUID, now: datetime) -> Task | None:
+        """The next occurrence of a recurring task that has just been completed, or None.
+
+        Called after a change that completed the task: it recurs once at most (a task
+        reopened and completed again, or one that never recurs, gives None), and marks
+        itself as recurred, in the same version as its completion. None as well when the
+        rule ends the series. The next occurrence keeps the title, description, priority,
+        tags, rule, zone and series; `due_at` is the rule's next date after both the due
+        date and now; `remind_at` keeps its distance from `due_at`.
+        """
+        rule = parse_recurrence(self.recurrence)
+        if rule is None or self.recurred or not self.completed or self.due_at is None:
+            return None
+        self.recurred = True
+        following = rule.next_occurrence(self.due_at, self.time_zone, now)
+        if following is None:
+            return None
+        if self.series_id is None:
+            self.series_id = self.id
+        remind_at = None
+        if self.remind_at is not None:
+            try:
+                remind_at = following.due_at + (self.remind_at - self.due_at)
+            except OverflowError:  # a reminder years before a date near year 1: none
+                remind_at = None
+        return Task(
+            id=next_id,
+            user_id=self.user_id,
+            title=self.title,
+            description=self.description,
+            completed=False,
+            completed_at=None,
+            due_at=following.due_at,
+            priority=self.priority,
+            tags=self.tags,
+            recurrence=following.recurrence,
+            time_zone=self.time_zone,
+            remind_at=remind_at,
+            series_id=self.series_id,
+            created_at=now,
+            updated_at=now,
+            version=1,
+            recurred=False,
+        )
 
     def is_overdue(self, now: datetime) -> bool:
         return not self.completed and self.due_at is not None and self.due_at < now
@@ -335,6 +453,8 @@ __all__ = [
     "DESCRIPTION_MAX_LENGTH",
     "EDITABLE_FIELDS",
     "FIELD_NAMES",
+    "SHOWN_FIELDS",
+    "SHOWN_NAMES",
     "TASK_FIELDS",
     "TITLE_MAX_LENGTH",
     "UNSET",
@@ -347,5 +467,6 @@ __all__ = [
     "check_owner",
     "normalize_description",
     "normalize_due_at",
+    "normalize_remind_at",
     "normalize_title",
 ]

@@ -17,6 +17,7 @@ from application.tasks import (
     CreateTask,
     DeleteTask,
     GetTask,
+    ListTags,
     ListTasks,
     PatchTask,
     PurgeIdempotencyKeys,
@@ -78,9 +79,16 @@ class Container(containers.DeclarativeContainer):
     get_task = providers.Singleton(GetTask, unit_of_work)
     list_tasks = providers.Singleton(ListTasks, unit_of_work, cursors)
     task_statistics = providers.Singleton(TaskStatistics, unit_of_work, clock)
-    replace_task = providers.Singleton(ReplaceTask, unit_of_work, clock)
-    patch_task = providers.Singleton(PatchTask, unit_of_work, clock)
-    set_completion = providers.Singleton(SetCompletion, unit_of_work, clock)
+    list_tags = providers.Singleton(ListTags, unit_of_work)
+    replace_task = providers.Singleton(
+        ReplaceTask, unit_of_work, clock, settings.provided.max_tasks_per_user
+    )
+    patch_task = providers.Singleton(
+        PatchTask, unit_of_work, clock, settings.provided.max_tasks_per_user
+    )
+    set_completion = providers.Singleton(
+        SetCompletion, unit_of_work, clock, settings.provided.max_tasks_per_user
+    )
     delete_task = providers.Singleton(DeleteTask, unit_of_work)
     clear_completed = providers.Singleton(ClearCompleted, unit_of_work)
     purge_idempotency_keys = providers.Singleton(PurgeIdempotencyKeys, unit_of_work, clock)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.listing import SortField, TaskOrder, TaskQuery
+from domain.listing import SortField, TagCount, TaskOrder, TaskQuery
 from domain.task import Task, TaskStats
 
 TaskKey = tuple[str, UUID]
@@ -79,6 +79,15 @@ class InMemoryTaskRepository:
     async def lock_owner(self, owner: str) -> None:
         # The unit of work already holds the store's lock for its whole life.
         return None
+
+    async def tag_counts(self, owner: str) -> tuple[TagCount, ...]:
+        counts: dict[str, list[int]] = {}
+        for task in self._owned(owner):
+            for tag in task.tags:
+                tally = counts.setdefault(tag, [0, 0])
+                tally[0] += 1
+                tally[1] += not task.completed
+        return tuple(TagCount(tag, *counts[tag]) for tag in sorted(counts))
 
     async def stats(self, owner: str, now: datetime) -> TaskStats:
         tasks = self._owned(owner)

@@ -36,6 +36,12 @@ def task_from_record(row: Sequence[Any]) -> Task:
         created_at,
         updated_at,
         version,
+        tags,
+        recurrence,
+        time_zone,
+        remind_at,
+        series_id,
+        recurred,
     ) = row
     # The same object Task(...) makes, at half the cost: CPython's class call with eleven
     # keywords takes ~0.5 us, and a page restores up to 500 tasks.
@@ -50,9 +56,15 @@ def task_from_record(row: Sequence[Any]) -> Task:
         completed_at=completed_at,
         due_at=due_at,
         priority=_PRIORITIES[priority],
+        tags=tuple(tags),
+        recurrence=recurrence,
+        time_zone=time_zone,
+        remind_at=remind_at,
+        series_id=series_id,
         created_at=created_at,
         updated_at=updated_at,
         version=version,
+        recurred=recurred,
     )
     return task
 
@@ -70,6 +82,12 @@ def row_from_task(task: Task) -> dict[str, Any]:
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "version": task.version,
+        "tags": list(task.tags),
+        "recurrence": task.recurrence,
+        "time_zone": task.time_zone,
+        "remind_at": task.remind_at,
+        "series_id": task.series_id,
+        "recurred": task.recurred,
     }
 
 
@@ -79,6 +97,7 @@ _TO_JSON: dict[Wire, Callable[[Any], object]] = {
     Wire.UUID: str,
     Wire.TIMESTAMP: datetime.isoformat,
     Wire.CHOICE: str,
+    Wire.TAGS: list,
 }
 _ENCODERS = tuple((f.name, _TO_JSON.get(f.wire)) for f in TASK_FIELDS)
 
@@ -96,8 +115,14 @@ def _timestamp(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
+def _uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
 def task_from_json(data: dict[str, Any]) -> Task:
     # Spelled out, as task_from_record: a loop over TASK_FIELDS was slower (docs/performance.md).
+    # A snapshot taken before version 1.1 has none of its fields: they take their defaults.
+    get = data.get
     task = _bare_task(Task)
     _init_task(
         task,
@@ -109,8 +134,14 @@ def task_from_json(data: dict[str, Any]) -> Task:
         completed_at=_timestamp(data["completed_at"]),
         due_at=_timestamp(data["due_at"]),
         priority=_PRIORITIES[data["priority"]],
+        tags=tuple(get("tags", ())),
+        recurrence=get("recurrence"),
+        time_zone=get("time_zone"),
+        remind_at=_timestamp(get("remind_at")),
+        series_id=_uuid(get("series_id")),
         created_at=datetime.fromisoformat(data["created_at"]),
         updated_at=datetime.fromisoformat(data["updated_at"]),
         version=data["version"],
+        recurred=get("recurred", False),
     )
     return task

@@ -13,7 +13,7 @@ from adapters.postgres.mapping import TASK_COLUMNS, row_from_task, task_from_rec
 from adapters.postgres.session import PostgresSession
 from adapters.postgres.statements import Statement, rowcount
 from adapters.postgres.tables import DUE_AT_ASC_SQL, DUE_AT_DESC_SQL, tasks
-from domain.listing import SortField, TaskOrder, TaskQuery
+from domain.listing import SortField, TagCount, TaskOrder, TaskQuery
 from domain.task import Task, TaskStats
 
 _TIMESTAMP = sa.TIMESTAMP(timezone=True)
@@ -67,6 +67,22 @@ STATS: Final = Statement.of(
 )
 
 
+# Every tag of the owner's tasks with its counts, in code point order ("C").
+_TAG = sa.func.unnest(tasks.c.tags).table_valued("tag").render_derived(name="t")
+TAG_COUNTS: Final = Statement.of(
+    sa.select(
+        _TAG.c.tag,
+        sa.func.count(),
+        sa.func.count().filter(tasks.c.completed.is_(False)),
+    )
+    .select_from(tasks)
+    .join(_TAG, sa.true())
+    .where(_OWNED)
+    .group_by(_TAG.c.tag)
+    .order_by(sa.collate(_TAG.c.tag, "C"))
+)
+
+
 def _sort_expression(order: TaskOrder) -> sa.ColumnElement[Any]:
     """The expression an index of `tables.py` is built on, for this order."""
     match order.field:
@@ -96,6 +112,7 @@ def _list_statement(query: TaskQuery) -> Statement:
         f.search is not None,
         f.due_before is not None,
         f.due_after is not None,
+        f.tags is not None,
         after is not None,
         infinite_after,
     )
@@ -121,6 +138,11 @@ def _list_statement(query: TaskQuery) -> Statement:
         conditions.append(tasks.c.due_at < _param("due_before", tasks.c.due_at))
     if f.due_after is not None:
         conditions.append(tasks.c.due_at > _param("due_after", tasks.c.due_at))
+    if f.tags is not None:
+        # Containment, checked on each of the owner's rows as the sort index walks them (as a
+        # `q` search is): a page is found after a few hundred rows at most unless the tags are
+        # rare, and the owner's rows are at most the cap. docs/performance.md has the plans.
+        conditions.append(tasks.c.tags.contains(_param("tags", tasks.c.tags)))
     if after is not None:
         if infinite_after:
             value: sa.ColumnElement[Any] = _MINUS_INFINITY if order.descending else _INFINITY
@@ -196,6 +218,8 @@ class PostgresTaskRepository:
             values["due_before"] = f.due_before
         if f.due_after is not None:
             values["due_after"] = f.due_after
+        if f.tags is not None:
+            values["tags"] = list(f.tags)
         if after is not None:
             values["after_id"] = after.id
             values["after_value"] = after.value
@@ -208,6 +232,10 @@ class PostgresTaskRepository:
 
     async def lock_owner(self, owner: str) -> None:
         await self._session.execute_writing(LOCK_OWNER, owner=owner)
+
+    async def tag_counts(self, owner: str) -> tuple[TagCount, ...]:
+        rows = await self._session.fetch(TAG_COUNTS, owner=owner)
+        return tuple(TagCount(tag, tasks_, pending) for tag, tasks_, pending in rows)
 
     async def stats(self, owner: str, now: datetime) -> TaskStats:
         row = await self._session.fetchrow(STATS, owner=owner, now=now)

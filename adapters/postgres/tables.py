@@ -32,6 +32,13 @@ tasks = sa.Table(
     sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+    # Version 1.1 (migration 0006): added at the end, as ALTER TABLE adds them.
+    sa.Column("tags", postgresql.ARRAY(sa.Text()), nullable=False, server_default="{}"),
+    sa.Column("recurrence", sa.Text(), nullable=True),
+    sa.Column("time_zone", sa.Text(), nullable=True),
+    sa.Column("remind_at", sa.TIMESTAMP(timezone=True), nullable=True),
+    sa.Column("series_id", sa.Uuid(), nullable=True),
+    sa.Column("recurred", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("user_id", "id", name="pk_tasks"),
     sa.CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="ck_tasks_priority"),
     sa.Index("ix_tasks_user_created", "user_id", "created_at", "id"),

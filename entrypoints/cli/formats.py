@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, TextIO
 
-from domain.task import FIELD_NAMES, TASK_FIELDS, Task, TaskField, Wire
+from domain.task import SHOWN_FIELDS, SHOWN_NAMES, Task, TaskField, Wire
 from entrypoints.timestamps import read_timestamp
 
 FORMATS: Final = ("json", "csv")
 TITLE_WIDTH: Final = 60
+TAGS_WIDTH: Final = 30
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]+")
 _DIGITS: Final = re.compile(r"[0-9]+")
 
@@ -39,8 +40,9 @@ _SHOWN: Final[dict[Wire, Callable[[Any], object]]] = {
     Wire.UUID: str,
     Wire.TIMESTAMP: format_timestamp,
     Wire.CHOICE: str,
+    Wire.TAGS: list,
 }
-_SHOW: Final = tuple((f.name, _SHOWN.get(f.wire)) for f in TASK_FIELDS)
+_SHOW: Final = tuple((f.name, _SHOWN.get(f.wire)) for f in SHOWN_FIELDS)
 
 
 def task_to_dict(task: Task) -> dict[str, Any]:
@@ -69,14 +71,15 @@ def _one_line(text: str, width: int) -> str:
 
 
 def render_table(tasks: Iterable[Task]) -> str:
-    """One task a line: id, done, priority, due date, title (shortened)."""
-    header = ("ID", "DONE", "PRIORITY", "DUE", "TITLE")
+    """One task a line: id, done, priority, due date, tags, title (shortened)."""
+    header = ("ID", "DONE", "PRIORITY", "DUE", "TAGS", "TITLE")
     rows = [
         (
             str(t.id),
             "yes" if t.completed else "no",
             t.priority.value,
             _short_time(t.due_at),
+            _one_line(",".join(t.tags), TAGS_WIDTH) or "-",
             _one_line(t.title, TITLE_WIDTH),
         )
         for t in tasks
@@ -155,7 +158,7 @@ def read_json(text: str) -> TaskFile:
     return found
 
 
-_FIELDS: Final = {f.name: f for f in TASK_FIELDS}
+_FIELDS: Final = {f.name: f for f in SHOWN_FIELDS}
 
 
 def _json_value(name: str, value: object) -> object:
@@ -179,6 +182,8 @@ def _csv_cell(field: TaskField, cell: str) -> object:
             return int(cell)
         case Wire.TIMESTAMP:
             return read_timestamp(cell)
+        case Wire.TAGS:  # no tag holds a comma
+            return cell.split(",")
     return cell
 
 
@@ -192,9 +197,9 @@ def read_csv(text: str) -> TaskFile:
             return found
         names = [name.strip() for name in header]
         for name in names:
-            if name not in FIELD_NAMES:
+            if name not in SHOWN_NAMES:
                 raise FileError(
-                    f"unknown column {name!r} (known: {', '.join(FIELD_NAMES)})", reader.line_num
+                    f"unknown column {name!r} (known: {', '.join(SHOWN_NAMES)})", reader.line_num
                 )
             if names.count(name) > 1:
                 raise FileError(f"column {name!r} appears twice", reader.line_num)
@@ -223,6 +228,8 @@ def _csv_value(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(value)
     return str(value)
 
 
@@ -235,7 +242,7 @@ class TaskWriter:
         self._first = True
         if file_format == "csv":
             self._csv = csv.writer(out, lineterminator="\n")
-            self._csv.writerow(FIELD_NAMES)
+            self._csv.writerow(SHOWN_NAMES)
         else:
             out.write("[")
 
@@ -243,7 +250,7 @@ class TaskWriter:
         for task in tasks:
             values = task_to_dict(task)
             if self._format == "csv":
-                self._csv.writerow([_csv_value(values[name]) for name in FIELD_NAMES])
+                self._csv.writerow([_csv_value(values[name]) for name in SHOWN_NAMES])
             else:
                 self._out.write("\n" if self._first else ",\n")
                 self._out.write(json.dumps(values, ensure_ascii=False))

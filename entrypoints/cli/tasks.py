@@ -14,6 +14,7 @@ from uuid import UUID
 import click
 
 from application.commands import (
+    ChangedTask,
     CreateTaskCommand,
     ListTasksQuery,
     SetCompletionCommand,
@@ -31,6 +32,7 @@ from entrypoints.cli.formats import (
     FileError,
     TaskFile,
     TaskWriter,
+    format_timestamp,
     read_csv,
     read_json,
     render_table,
@@ -114,6 +116,13 @@ def tasks() -> None:
 @click.option("--due-before", metavar="TIMESTAMP", help="Only tasks due before (RFC 3339).")
 @click.option("--due-after", metavar="TIMESTAMP", help="Only tasks due after (RFC 3339).")
 @click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Only tasks that carry TAG; repeat for tasks that carry every one (up to 5).",
+)
+@click.option(
     "--sort",
     type=click.Choice(SORTS),
     default="-created_at",
@@ -132,6 +141,7 @@ def list_tasks(
     search: str | None,
     due_before: str | None,
     due_after: str | None,
+    tags: tuple[str, ...],
     sort: str,
     limit: int,
     cursor: str | None,
@@ -150,6 +160,7 @@ def list_tasks(
             search=search,
             due_before=_timestamp("--due-before", due_before),
             due_after=_timestamp("--due-after", due_after),
+            tags=tags or None,
         ),
         order=TaskOrder.parse(sort),
         limit=limit,
@@ -182,6 +193,17 @@ def list_tasks(
 @click.option(
     "--priority", type=click.Choice(PRIORITIES), default="none", show_default=True, help="Priority."
 )
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag; repeat for more.")
+@click.option(
+    "--every",
+    metavar="RULE",
+    help="Recur by an RFC 5545 rule, like 'FREQ=WEEKLY;BYDAY=MO' (needs --due): completing "
+    "the task creates the next one.",
+)
+@click.option(
+    "--tz", metavar="ZONE", help="IANA time zone the rule keeps wall-clock time in [UTC]."
+)
+@click.option("--remind", metavar="TIMESTAMP", help="When to remind: RFC 3339 with an offset.")
 @json_option
 @click.pass_context
 def add(
@@ -191,6 +213,10 @@ def add(
     description: str | None,
     due: str | None,
     priority: str,
+    tags: tuple[str, ...],
+    every: str | None,
+    tz: str | None,
+    remind: str | None,
     as_json: bool,
 ) -> None:
     """Create a task titled TITLE and print it (with its id).
@@ -204,6 +230,10 @@ def add(
             description=description,
             due_at=_timestamp("--due", due),
             priority=Priority(priority),
+            tags=tags,
+            recurrence=every,
+            time_zone=tz,
+            remind_at=_timestamp("--remind", remind),
         ),
     )
 
@@ -236,17 +266,24 @@ def show(ctx: click.Context, user: str, task_id: str, as_json: bool) -> None:
     _show(run(container_for(ctx), work), as_json)
 
 
-def _set_completion(ctx: click.Context, user: str, task_id: str, completed: bool) -> Task:
+def _set_completion(
+    ctx: click.Context, user: str, task_id: str, completed: bool, as_json: bool
+) -> None:
     command = SetCompletionCommand(TaskRef(user, _task_id(task_id)), completed=completed)
 
-    async def work(container: Container) -> Task:
+    async def work(container: Container) -> ChangedTask:
         try:
-            task: Task = await container.set_completion()(command)
+            changed: ChangedTask = await container.set_completion()(command)
         except TaskNotFound:
             raise _not_found(command.ref) from None
-        return task
+        return changed
 
-    return run(container_for(ctx), work)
+    changed = run(container_for(ctx), work)
+    _show(changed.task, as_json)
+    following = changed.next_occurrence
+    if following is not None and not as_json:
+        due = "-" if following.due_at is None else format_timestamp(following.due_at)
+        click.echo(f"Next occurrence: {following.id}, due {due}", err=True)
 
 
 @tasks.command(short_help="Mark a task completed.")
@@ -255,8 +292,11 @@ def _set_completion(ctx: click.Context, user: str, task_id: str, completed: bool
 @json_option
 @click.pass_context
 def done(ctx: click.Context, user: str, task_id: str, as_json: bool) -> None:
-    """Mark a task completed (already completed: nothing changes) and print it."""
-    _show(_set_completion(ctx, user, task_id, completed=True), as_json)
+    """Mark a task completed (already completed: nothing changes) and print it.
+
+    A recurring task's next occurrence is created then, and its id printed.
+    """
+    _set_completion(ctx, user, task_id, True, as_json)
 
 
 @tasks.command(short_help="Mark a task not completed.")
@@ -266,7 +306,7 @@ def done(ctx: click.Context, user: str, task_id: str, as_json: bool) -> None:
 @click.pass_context
 def reopen(ctx: click.Context, user: str, task_id: str, as_json: bool) -> None:
     """Mark a task not completed (already open: nothing changes) and print it."""
-    _show(_set_completion(ctx, user, task_id, completed=False), as_json)
+    _set_completion(ctx, user, task_id, False, as_json)
 
 
 @tasks.command(short_help="Delete a task.")

@@ -25,7 +25,7 @@ from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import metrics
 from entrypoints.http.auth import Authenticator, JwtVerifier
-from entrypoints.http.controllers import TaskController
+from entrypoints.http.controllers import TagController, TaskController
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import declare_error_headers, docs_asset, openapi_config
@@ -47,6 +47,7 @@ _USE_CASES = (
     "set_completion",
     "delete_task",
     "clear_completed",
+    "list_tags",
 )
 
 
@@ -148,7 +149,7 @@ def create_app(
             await asyncio.gather(*background, return_exceptions=True)
             await storage.stop()
 
-    task_routes: Any = TaskController
+    task_routes: list[Any] = [TaskController, TagController]
     authenticator = None
     if settings.auth_mode == "jwt":
         authenticator = Authenticator(
@@ -160,12 +161,14 @@ def create_app(
                 leeway_seconds=settings.jwt_leeway_seconds,
             )
         )
-        task_routes = Router(
-            path="/",
-            route_handlers=[TaskController],
-            guards=[authenticator.guard],
-            security=[{"bearerAuth": []}],  # the document says so only when it is so
-        )
+        task_routes = [
+            Router(
+                path="/",
+                route_handlers=task_routes,
+                guards=[authenticator.guard],
+                security=[{"bearerAuth": []}],  # the document says so only when it is so
+            )
+        ]
 
     middleware: list[Any] = []
     stores: dict[str, Any] = {}
@@ -185,7 +188,7 @@ def create_app(
         )
 
     app = Litestar(
-        route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs_asset],
+        route_handlers=[*task_routes, health, ready, metrics_endpoint, openapi_json, docs_asset],
         middleware=middleware,
         stores=stores,
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},

@@ -16,6 +16,7 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from application.commands import (
+    ChangedTask,
     CreateTaskCommand,
     ListTasksQuery,
     PatchTaskCommand,
@@ -28,6 +29,7 @@ from application.tasks import (
     CreateTask,
     DeleteTask,
     GetTask,
+    ListTags,
     ListTasks,
     PatchTask,
     ReplaceTask,
@@ -40,6 +42,7 @@ from entrypoints.http.conditional import etag, expected_versions, none_match
 from entrypoints.http.decoding import StrictJson, check_request
 from entrypoints.http.openapi import responses
 from entrypoints.http.schemas import (
+    ChangedTaskEnvelope,
     CompletionWrite,
     DeletedCount,
     DeletedCountEnvelope,
@@ -47,6 +50,7 @@ from entrypoints.http.schemas import (
     DeletedTaskEnvelope,
     StatsEnvelope,
     StatsRead,
+    TagListEnvelope,
     TaskEnvelope,
     TaskListEnvelope,
     TaskPatch,
@@ -91,6 +95,10 @@ def _task_response(task: Task, status_code: int = 200, **headers: str) -> Respon
     )
 
 
+def _changed_task_response(changed: ChangedTask) -> Response[ChangedTaskEnvelope]:
+    return Response(ChangedTaskEnvelope.of(changed), headers={"ETag": etag(changed.task.version)})
+
+
 def _ref(user_id: str, task_id: UUID, if_match: str | None = None) -> TaskRef:
     return TaskRef(owner=user_id, task_id=task_id, expected_versions=expected_versions(if_match))
 
@@ -109,6 +117,8 @@ def _next_link(query: ListTasksQuery, cursor: str) -> str:
         params["due_before"] = f.due_before.isoformat()
     if f.due_after is not None:
         params["due_after"] = f.due_after.isoformat()
+    if f.tags is not None:
+        params["tags"] = ",".join(f.tags)
     params["sort"] = str(query.order)
     params["limit"] = str(query.limit)
     params["cursor"] = cursor
@@ -158,6 +168,15 @@ class TaskController(Controller):
             datetime | None,
             QueryParameter(description="RFC 3339 with an offset; only tasks due strictly after"),
         ] = None,
+        tags: Annotated[
+            str | None,
+            QueryParameter(
+                min_length=1,
+                description="1 to 5 comma-separated tags (normalized as a task's): only tasks "
+                "that carry every one",
+                examples=[Example(value="work,urgent")],
+            ),
+        ] = None,
         sort: Annotated[
             SortKey,
             QueryParameter(
@@ -179,6 +198,7 @@ class TaskController(Controller):
                 search=q,
                 due_before=due_before,
                 due_after=due_after,
+                tags=None if tags is None else tuple(tags.split(",")),
             ),
             order=TaskOrder.parse(sort),
             limit=limit,
@@ -282,7 +302,7 @@ class TaskController(Controller):
         summary="Replace the editable fields",
         dto=StrictJson[TaskWrite],
         return_dto=None,
-        responses=responses(400, 404, 412, 413, 415, 422),
+        responses=responses(400, 404, 409, 412, 413, 415, 422),
         response_headers=[ETAG_HEADER],
     )
     async def replace_task(
@@ -292,16 +312,16 @@ class TaskController(Controller):
         data: JSONBody[TaskWrite],
         replace_task: NamedDependency[ReplaceTask],
         if_match: IfMatch = None,
-    ) -> Response[TaskEnvelope]:
+    ) -> Response[ChangedTaskEnvelope]:
         command = ReplaceTaskCommand(_ref(user_id, task_id, if_match), data.to_fields())
-        return _task_response(await replace_task(command))
+        return _changed_task_response(await replace_task(command))
 
     @patch(
         "/{task_id:str}",
         summary="Change some fields",
         dto=StrictJson[TaskPatch],
         return_dto=None,
-        responses=responses(400, 404, 412, 413, 415, 422),
+        responses=responses(400, 404, 409, 412, 413, 415, 422),
         response_headers=[ETAG_HEADER],
     )
     async def patch_task(
@@ -311,16 +331,16 @@ class TaskController(Controller):
         data: JSONBody[TaskPatch],
         patch_task: NamedDependency[PatchTask],
         if_match: IfMatch = None,
-    ) -> Response[TaskEnvelope]:
+    ) -> Response[ChangedTaskEnvelope]:
         command = PatchTaskCommand(_ref(user_id, task_id, if_match), data.to_changes())
-        return _task_response(await patch_task(command))
+        return _changed_task_response(await patch_task(command))
 
     @patch(
         "/{task_id:str}/complete",
         summary="Flip completion, or set it",
         dto=StrictJson[CompletionWrite],
         return_dto=None,
-        responses=responses(400, 404, 412, 413, 415, 422),
+        responses=responses(400, 404, 409, 412, 413, 415, 422),
         response_headers=[ETAG_HEADER],
     )
     async def set_completion(
@@ -330,9 +350,9 @@ class TaskController(Controller):
         set_completion: NamedDependency[SetCompletion],
         data: JSONBody[CompletionWrite | None] = None,
         if_match: IfMatch = None,
-    ) -> Response[TaskEnvelope]:
+    ) -> Response[ChangedTaskEnvelope]:
         command = SetCompletionCommand(_ref(user_id, task_id, if_match), _completed(data))
-        return _task_response(await set_completion(command))
+        return _changed_task_response(await set_completion(command))
 
     @delete(
         "/{task_id:str}",
@@ -349,6 +369,20 @@ class TaskController(Controller):
     ) -> DeletedTaskEnvelope:
         await delete_task(_ref(user_id, task_id, if_match))
         return DeletedTaskEnvelope(data=DeletedTask(id=task_id))
+
+
+class TagController(Controller):
+    """The tags the user's tasks carry."""
+
+    path = "/api/{user_id:str}/tags"
+    tags = ["tags"]
+    before_request = check_request
+
+    @get("/", summary="Every tag of the user's tasks, with counts", responses=responses(422))
+    async def list_tags(
+        self, user_id: UserId, list_tags: NamedDependency[ListTags]
+    ) -> TagListEnvelope:
+        return TagListEnvelope.of(await list_tags(user_id))
 
 
 def _completed(body: CompletionWrite | None) -> bool | None:

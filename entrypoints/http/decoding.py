@@ -31,7 +31,7 @@ from litestar.typing import FieldDefinition
 
 from domain.errors import ValidationFailed
 from domain.ids import UUID_RULE, is_task_id
-from domain.task import OWNER_RULE, TASK_FIELDS, check_owner
+from domain.task import OWNER_RULE, SHOWN_FIELDS, check_owner
 from entrypoints.timestamps import read_timestamp
 
 T = TypeVar("T")
@@ -84,7 +84,7 @@ _TYPE_NAMES: Final = {
     "uuid": "a UUID",
 }
 _ALLOWED_VALUES: Final = {"priority": "none, low, medium, high", "completed": "true, false"}
-_READ_ONLY_FIELDS: Final = frozenset(f.name for f in TASK_FIELDS if not f.editable)
+_READ_ONLY_FIELDS: Final = frozenset(f.name for f in SHOWN_FIELDS if not f.editable)
 _MESSAGE: Final = re.compile(
     r"Object contains unknown field `(?P<unknown>[^`]*)`"
     r"|Object missing required field `(?P<missing>[^`]*)`"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -9,7 +10,9 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from application.commands import TaskFields, TaskPage
+from application.commands import ChangedTask, TaskFields, TaskPage
+from domain.listing import TagCount
+from domain.recurrence import MAX_TAGS, TAG_MAX_LENGTH
 from domain.task import (
     DESCRIPTION_MAX_LENGTH,
     NO_NUL,
@@ -43,6 +46,32 @@ Description = Annotated[
         extra_json_schema={"extra": {"maxLength": DESCRIPTION_MAX_LENGTH, "pattern": NO_NUL}},
     ),
 ]
+Tags = Annotated[
+    list[str],
+    Meta(
+        description=f"Each tag is trimmed and lower-cased, then 1 to {TAG_MAX_LENGTH} "
+        f"characters with no comma and no control character; duplicates are dropped and at "
+        f"most {MAX_TAGS} may remain. Shown sorted.",
+        examples=[["home", "work"]],
+    ),
+]
+Recurrence = Annotated[
+    str,
+    Meta(
+        description="An RFC 5545 RRULE value without the `RRULE:` prefix: FREQ (DAILY, WEEKLY, "
+        "MONTHLY, YEARLY) first, then INTERVAL, BYDAY, BYMONTHDAY, BYMONTH and at most one of "
+        "COUNT or UNTIL. Needs a due_at. Completing an occurrence creates the next one.",
+        examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
+    ),
+]
+TimeZone = Annotated[
+    str,
+    Meta(
+        description="An IANA time zone name; recurring tasks keep their wall-clock time in "
+        "it. null means UTC.",
+        examples=["Europe/Berlin"],
+    ),
+]
 ReadTimestamp = Annotated[
     datetime,
     Meta(
@@ -54,7 +83,8 @@ ReadTimestamp = Annotated[
 
 class TaskWrite(Struct, kw_only=True, forbid_unknown_fields=True):
     """Body of POST (create) and PUT (replace). A field left out takes its default:
-    description and due_at null, completed false, priority none."""
+    description, due_at, recurrence, time_zone and remind_at null, completed false, priority
+    none, tags []."""
 
     # Optional fields are UNSET rather than defaulted here, so that the document carries no
     # `default` (which openapi-typescript would read as "always present").
@@ -63,6 +93,10 @@ class TaskWrite(Struct, kw_only=True, forbid_unknown_fields=True):
     completed: bool | UnsetType = UNSET
     due_at: Timestamp | UnsetType | None = UNSET
     priority: PriorityName | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    recurrence: Recurrence | UnsetType | None = UNSET
+    time_zone: TimeZone | UnsetType | None = UNSET
+    remind_at: Timestamp | UnsetType | None = UNSET
 
     def to_fields(self) -> TaskFields:
         return TaskFields(
@@ -71,17 +105,26 @@ class TaskWrite(Struct, kw_only=True, forbid_unknown_fields=True):
             completed=False if self.completed is UNSET else self.completed,
             due_at=None if self.due_at is UNSET else self.due_at,
             priority=Priority.NONE if self.priority is UNSET else Priority(self.priority),
+            tags=() if self.tags is UNSET else tuple(self.tags),
+            recurrence=None if self.recurrence is UNSET else self.recurrence,
+            time_zone=None if self.time_zone is UNSET else self.time_zone,
+            remind_at=None if self.remind_at is UNSET else self.remind_at,
         )
 
 
 class TaskPatch(Struct, kw_only=True, forbid_unknown_fields=True):
-    """Body of PATCH: any subset of the editable fields; null clears description or due_at."""
+    """Body of PATCH: any subset of the editable fields; null clears description, due_at,
+    recurrence, time_zone or remind_at (tags are cleared with [])."""
 
     title: Title | UnsetType = UNSET
     description: Description | UnsetType | None = UNSET
     completed: bool | UnsetType = UNSET
     due_at: Timestamp | UnsetType | None = UNSET
     priority: PriorityName | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
+    recurrence: Recurrence | UnsetType | None = UNSET
+    time_zone: TimeZone | UnsetType | None = UNSET
+    remind_at: Timestamp | UnsetType | None = UNSET
 
     def to_changes(self) -> TaskChanges:
         return TaskChanges(
@@ -90,6 +133,10 @@ class TaskPatch(Struct, kw_only=True, forbid_unknown_fields=True):
             completed=UNCHANGED if self.completed is UNSET else self.completed,
             due_at=UNCHANGED if self.due_at is UNSET else self.due_at,
             priority=UNCHANGED if self.priority is UNSET else Priority(self.priority),
+            tags=UNCHANGED if self.tags is UNSET else tuple(self.tags),
+            recurrence=UNCHANGED if self.recurrence is UNSET else self.recurrence,
+            time_zone=UNCHANGED if self.time_zone is UNSET else self.time_zone,
+            remind_at=UNCHANGED if self.remind_at is UNSET else self.remind_at,
         )
 
 
@@ -128,6 +175,14 @@ class TaskRead(Struct, kw_only=True):
     completed_at: ReadTimestamp | None
     due_at: ReadTimestamp | None
     priority: PriorityName
+    tags: list[str]
+    recurrence: str | None
+    time_zone: str | None
+    remind_at: ReadTimestamp | None
+    series_id: Annotated[
+        UUID | None,
+        Meta(description="The first task of its recurring series; null if it never recurred"),
+    ]
     created_at: ReadTimestamp
     updated_at: ReadTimestamp
     version: Annotated[
@@ -146,6 +201,11 @@ class TaskRead(Struct, kw_only=True):
             due_at=None if task.due_at is None else wire_timestamp(task.due_at),
             # A StrEnum encodes as its value; skipping `.value` counts in a 500-task list.
             priority=task.priority,  # type: ignore[arg-type]
+            tags=list(task.tags),
+            recurrence=task.recurrence,
+            time_zone=task.time_zone,
+            remind_at=None if task.remind_at is None else wire_timestamp(task.remind_at),
+            series_id=task.series_id,
             created_at=wire_timestamp(task.created_at),
             updated_at=wire_timestamp(task.updated_at),
             version=task.version,
@@ -156,6 +216,47 @@ class TaskEnvelope(Struct, kw_only=True):
     success: bool = True
     data: TaskRead
     message: str | UnsetType = UNSET
+
+
+class ChangeMeta(Struct, kw_only=True):
+    next_occurrence: Annotated[
+        TaskRead | None,
+        Meta(
+            description="The next occurrence this change created (it completed a recurring "
+            "task), or null"
+        ),
+    ]
+
+
+class ChangedTaskEnvelope(Struct, kw_only=True):
+    """A task after a write that may complete it."""
+
+    success: bool = True
+    data: TaskRead
+    meta: ChangeMeta
+
+    @classmethod
+    def of(cls, changed: ChangedTask) -> ChangedTaskEnvelope:
+        following = changed.next_occurrence
+        return cls(
+            data=TaskRead.of(changed.task),
+            meta=ChangeMeta(next_occurrence=None if following is None else TaskRead.of(following)),
+        )
+
+
+class TagRead(Struct, kw_only=True):
+    tag: str
+    tasks: Annotated[int, Meta(description="How many of the user's tasks carry it")]
+    pending: Annotated[int, Meta(description="How many of those are not completed")]
+
+
+class TagListEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: list[TagRead]
+
+    @classmethod
+    def of(cls, counts: Sequence[TagCount]) -> TagListEnvelope:
+        return cls(data=[TagRead(tag=c.tag, tasks=c.tasks, pending=c.pending) for c in counts])
 
 
 class PageMeta(Struct, kw_only=True):

@@ -61,14 +61,22 @@ def test_add_and_show_print_readable_text(taskapi: Taskapi, owner: str) -> None:
 
 def test_list_prints_a_table_of_only_the_users_tasks(taskapi: Taskapi, owner: str) -> None:
     first = add(taskapi, owner, "First")
-    second = add(taskapi, owner, "Second", "--priority", "low", "--due", "2026-12-01T10:00:00Z")
+    second = add(
+        taskapi,
+        owner,
+        "Second",
+        *("--priority", "low", "--due", "2026-12-01T10:00:00Z", "--tag", "Work", "--tag", "home"),
+    )
     add(taskapi, f"{owner}-other", "Someone else's")
 
     table = taskapi.ok("tasks", "list", "--user", owner).stdout.splitlines()
 
-    assert table[0].split() == ["ID", "DONE", "PRIORITY", "DUE", "TITLE"]
+    assert table[0].split() == ["ID", "DONE", "PRIORITY", "DUE", "TAGS", "TITLE"]
     assert [row.split()[0] for row in table[1:]] == [second["id"], first["id"]]  # newest first
-    assert table[1].split() == [second["id"], "no", "low", "2026-12-01", "10:00", "UTC", "Second"]
+    assert table[1].split() == [
+        *(second["id"], "no", "low", "2026-12-01", "10:00", "UTC", "home,work", "Second")
+    ]
+    assert table[2].split()[-2:] == ["-", "First"]
     assert taskapi.ok("tasks", "list", "--user", f"{owner}-nobody").stdout == "No tasks.\n"
 
 

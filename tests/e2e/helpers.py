@@ -30,12 +30,19 @@ TASK_FIELDS: Final = frozenset(
         "completed_at",
         "due_at",
         "priority",
+        "tags",
+        "recurrence",
+        "time_zone",
+        "remind_at",
+        "series_id",
         "created_at",
         "updated_at",
         "version",
     }
 )
-READ_ONLY_FIELDS: Final = ("id", "user_id", "completed_at", "created_at", "updated_at", "version")
+READ_ONLY_FIELDS: Final = (
+    *("id", "user_id", "completed_at", "series_id", "created_at", "updated_at", "version"),
+)
 PRIORITY_RANK: Final = {"none": 0, "low": 1, "medium": 2, "high": 3}
 JSON: Final = {"content-type": "application/json"}
 MISSING_TASK_ID: Final = "0b7e3f5e-5d0a-4a4e-9f1e-3c1d2b8f6a10"

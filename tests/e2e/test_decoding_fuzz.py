@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -739,13 +740,17 @@ def test_body_decoding_postgres(
 
 # --- query decoding --------------------------------------------------------------------------
 
-LIST_NAMES = ("completed", "priority", "q", "due_before", "due_after", "sort", "limit", "cursor")
+LIST_NAMES = (
+    *("completed", "priority", "q", "due_before", "due_after"),
+    *("tags", "sort", "limit", "cursor"),
+)
 QUERY_VALID: dict[str, st.SearchStrategy[str]] = {
     "completed": st.sampled_from(["true", "false"]),
     "priority": st.sampled_from(PRIORITIES),
     "q": st.sampled_from(["a", "seed", "SEED", "%", "_", "\\", "'", "null", "é", "🥛", "q" * 200]),
     "due_before": st.sampled_from(VALID_TIMESTAMPS),
     "due_after": st.sampled_from(VALID_TIMESTAMPS),
+    "tags": st.sampled_from(["work", "Work, home", "a,b,c,d,e", "🥛", "x" * 50, "work,work"]),
     "sort": st.sampled_from(SORTS),
     "limit": st.one_of(st.sampled_from(["1", "2", "100", "500"]), st.integers(1, 500).map(str)),
     "cursor": st.just("REAL"),
@@ -759,6 +764,10 @@ QUERY_FUZZ: dict[str, st.SearchStrategy[str]] = {
     ),
     "due_before": timestamps,
     "due_after": timestamps,
+    "tags": st.one_of(
+        st.sampled_from(["", ",", "a,,b", " ", "x" * 51, "a,b,c,d,e,f", "a\x01b", "null"]),
+        st.text(max_size=20),
+    ),
     "sort": st.sampled_from(
         ["", "id", "TITLE", "--title", "+title", "title,-id", "null", "title "]
     ),
@@ -777,7 +786,7 @@ QUERY_FUZZ: dict[str, st.SearchStrategy[str]] = {
 }
 QUERY_VALUES = {name: st.one_of(QUERY_VALID[name], QUERY_FUZZ[name]) for name in LIST_NAMES}
 UNKNOWN_NAMES = st.one_of(
-    st.sampled_from(["Limit", "limit ", "limit[]", "page", "offset", "user_id", "", "tags"]),
+    st.sampled_from(["Limit", "limit ", "limit[]", "page", "offset", "user_id", "", "tag"]),
     st.text(min_size=1, max_size=12),
 )
 BROKEN = ["%", "%zz", "%ff", "%c3", "%00", "&", "&&", "=", "==x", "limit=1=2", ";", "q=%ED%A0%80"]
@@ -838,6 +847,16 @@ def queries(draw: st.DrawFn) -> Query:
     return Query(route, pairs, encodings, broken)
 
 
+def _tags_verdict(value: str) -> str:
+    tags = [tag.strip().lower() for tag in value.split(",")]
+    if not 1 <= len(tags) <= 5 or not all(1 <= len(t) <= 50 for t in tags):
+        return "bad"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "bad"
+    # Lower-casing may lengthen a tag (İ), and Python's strip() trims more than spaces.
+    return "ok" if value.isascii() else "unsure"
+
+
 def _value_verdict(name: str, value: str) -> str:
     if name == "completed":
         if value in {"true", "false"}:
@@ -853,6 +872,8 @@ def _value_verdict(name: str, value: str) -> str:
         return "unsure" if "\x00" in value or not value.strip() else "ok"
     if name in {"due_before", "due_after"}:
         return _timestamp_verdict(value, nullable=False)
+    if name == "tags":
+        return _tags_verdict(value)
     if name == "sort":
         return "ok" if value in SORTS else "bad"
     if name == "limit":

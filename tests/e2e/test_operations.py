@@ -95,6 +95,10 @@ async def test_openapi_describes_request_bodies(client: Client) -> None:
             "completed",
             "due_at",
             "priority",
+            "tags",
+            "recurrence",
+            "time_zone",
+            "remind_at",
         }
         expected_required = {"title"} if method in {"post", "put"} else set()
         assert set(schema.get("required", [])) == expected_required, (path, method)

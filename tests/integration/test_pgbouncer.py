@@ -118,7 +118,7 @@ async def test_the_service_works_through_a_transaction_pooler(
     uow = pooled_storage.unit_of_work_factory()
     clock = FixedClock()
     create = CreateTask(uow, clock, max_tasks_per_user=1000)
-    get, patch = GetTask(uow), PatchTask(uow, clock)
+    get, patch = GetTask(uow), PatchTask(uow, clock, 10_000)
     lister = ListTasks(uow, CursorCodec(b"k"))
 
     async def session(i: int) -> None:

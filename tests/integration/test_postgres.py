@@ -114,7 +114,9 @@ async def test_every_statement_on_tasks_is_scoped_by_owner(
     create = CreateTask(uow, clock, max_tasks_per_user=100)
     task = (await create(CreateTaskCommand(owner, TaskFields(title="scoped")))).task
     await GetTask(uow)(TaskRef(owner, task.id))
-    await PatchTask(uow, clock)(PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="x")))
+    await PatchTask(uow, clock, 10_000)(
+        PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="x"))
+    )
     await ListTasks(uow, CursorCodec(b"k"))(ListTasksQuery(owner))
     async with uow() as unit:
         await unit.tasks.stats(owner, clock.now())
@@ -138,7 +140,9 @@ async def test_a_create_and_a_change_need_no_transaction(
     task = (await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields("a")))).task
     created = list(statements)
     statements.clear()
-    await PatchTask(uow, clock)(PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="b")))
+    await PatchTask(uow, clock, 10_000)(
+        PatchTaskCommand(TaskRef(owner, task.id), TaskChanges(title="b"))
+    )
 
     # Cap check and insert in one statement; a change reads, then writes if unchanged since.
     assert [s.split()[0] for s in created] == ["INSERT"]
@@ -151,7 +155,7 @@ async def test_parallel_toggles_lose_no_update(uow: PostgresUnitOfWorkFactory, o
     task = (
         await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields(title="flip")))
     ).task
-    toggle = SetCompletion(uow, clock)
+    toggle = SetCompletion(uow, clock, 10_000)
 
     # Most of these find the version they read gone by the time they write, and retry locked.
     flip = SetCompletionCommand(TaskRef(owner, task.id))
@@ -356,7 +360,7 @@ async def test_a_change_that_timed_out_does_not_land_later(
                 "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2 FOR UPDATE", owner, task.id
             )
             with pytest.raises(StorageUnavailable):
-                await SetCompletion(uow, FixedClock())(
+                await SetCompletion(uow, FixedClock(), 10_000)(
                     SetCompletionCommand(TaskRef(owner, task.id))
                 )
         await asyncio.sleep(0.2)
@@ -374,7 +378,7 @@ async def test_two_writers_with_the_same_if_match_one_wins(
     task = (
         await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, TaskFields(title="shared")))
     ).task
-    patch = PatchTask(uow, clock)
+    patch = PatchTask(uow, clock, 10_000)
     ref = TaskRef(owner, task.id, expected_versions=frozenset({1}))
 
     results = await asyncio.gather(
@@ -387,7 +391,7 @@ async def test_two_writers_with_the_same_if_match_one_wins(
     losers = [r for r in results if isinstance(r, VersionConflict)]
     assert (len(winners), len(losers)) == (1, 1)
     stored = await GetTask(uow)(TaskRef(owner, task.id))
-    assert (stored.title, stored.version) == (winners[0].title, 2)
+    assert (stored.title, stored.version) == (winners[0].task.title, 2)
 
 
 @pytest.fixture
@@ -481,3 +485,26 @@ async def test_a_failed_create_does_not_keep_its_key(
         claimed = await unit.idempotency.claim(owner, "k", "x", FixedClock().now())
 
     assert claimed is None
+
+
+@pytest.mark.parametrize("completion", [True, None], ids=["set", "toggle"])
+async def test_racing_completions_create_one_next_occurrence(
+    uow: PostgresUnitOfWorkFactory, owner: str, completion: bool | None
+) -> None:
+    clock = FixedClock()
+    fields = TaskFields(
+        title="weekly", recurrence="FREQ=WEEKLY", due_at=clock.now() + timedelta(days=1)
+    )
+    task = (await CreateTask(uow, clock, 100)(CreateTaskCommand(owner, fields))).task
+    complete = SetCompletion(uow, clock, 100)
+    command = SetCompletionCommand(TaskRef(owner, task.id), completed=completion)
+
+    results = await asyncio.gather(*(complete(command) for _ in range(8)))
+
+    created = [r.next_occurrence for r in results if r.next_occurrence is not None]
+    everything = TaskQuery(TaskFilter(), TaskOrder(), limit=100)
+    async with uow() as unit:
+        stored = await unit.tasks.list(owner, everything)
+    assert len(created) == 1
+    assert {t.id for t in stored} == {task.id, created[0].id}
+    assert created[0].series_id == task.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from adapters.memory.unit_of_work import InMemoryUnitOfWork, InMemoryUnitOfWorkFactory
 from application.commands import (
+    ChangedTask,
     CreateTaskCommand,
     ListTasksQuery,
     PatchTaskCommand,
@@ -72,6 +74,13 @@ class RecordingUnitOfWorkFactory:
         return uow
 
 
+def _task_of(change: Callable[[Any], Awaitable[ChangedTask]]) -> Callable[[Any], Awaitable[Task]]:
+    async def changed_task(command: Any) -> Task:
+        return (await change(command)).task
+
+    return changed_task
+
+
 @dataclass
 class Service:
     """The use cases wired over one store, as the container would wire them."""
@@ -85,9 +94,14 @@ class Service:
         self.get = GetTask(self.uow)
         self.list = ListTasks(self.uow, CursorCodec(b"unit-test-secret"))
         self.stats = TaskStatistics(self.uow, self.clock)
-        self.replace = ReplaceTask(self.uow, self.clock)
-        self.patch = PatchTask(self.uow, self.clock)
-        self.set_completion = SetCompletion(self.uow, self.clock)
+        # The changes as their use cases answer (the task and any next occurrence) ...
+        self.replace_changed = ReplaceTask(self.uow, self.clock, self.max_tasks)
+        self.patch_changed = PatchTask(self.uow, self.clock, self.max_tasks)
+        self.complete_changed = SetCompletion(self.uow, self.clock, self.max_tasks)
+        # ... and as most tests look at them: the changed task.
+        self.replace = _task_of(self.replace_changed)
+        self.patch = _task_of(self.patch_changed)
+        self.set_completion = _task_of(self.complete_changed)
         self.delete = DeleteTask(self.uow)
         self.clear_completed = ClearCompleted(self.uow)
         self.purge_keys = PurgeIdempotencyKeys(self.uow, self.clock)
@@ -966,3 +980,39 @@ async def test_update_with_a_stale_version_is_refused(clock: FixedClock, owner: 
         refused = await uow.tasks.update(loaded, expected_version=5)
 
     assert refused is False
+
+
+async def test_a_late_completion_skips_the_missed_dates(service: Service, owner: str) -> None:
+    due = service.clock.now() + timedelta(hours=1)
+    task = await service.add(owner, recurrence="FREQ=DAILY", due_at=due)
+    service.clock.advance(days=3, hours=2)  # three occurrences missed
+
+    changed = await service.complete_changed(SetCompletionCommand(ref(task), completed=True))
+
+    assert changed.next_occurrence is not None
+    assert changed.next_occurrence.due_at == due + timedelta(days=4)
+    assert changed.next_occurrence.created_at == service.clock.now()
+    assert await service.stored(owner, changed.next_occurrence.id) == changed.next_occurrence
+
+
+async def test_an_early_completion_gives_the_date_after_the_due_date(
+    service: Service, owner: str
+) -> None:
+    due = service.clock.now() + timedelta(days=10)
+    task = await service.add(owner, recurrence="FREQ=WEEKLY;INTERVAL=2", due_at=due)
+
+    changed = await service.complete_changed(SetCompletionCommand(ref(task)))
+
+    assert changed.next_occurrence is not None
+    assert changed.next_occurrence.due_at == due + timedelta(weeks=2)
+
+
+async def test_a_completion_at_the_cap_changes_nothing(clock: FixedClock, owner: str) -> None:
+    service = Service(clock, max_tasks=1)
+    task = await service.add(owner, recurrence="FREQ=DAILY", due_at=clock.now())
+
+    with pytest.raises(TaskLimitReached):
+        await service.complete_changed(SetCompletionCommand(ref(task), completed=True))
+
+    assert await service.stored(owner, task.id) == task
+    assert await service.stored_count(owner) == 1
