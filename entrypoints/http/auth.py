@@ -155,6 +155,11 @@ class Authenticator:
     def __init__(self, verifier: TokenVerifier) -> None:
         self.verifier = verifier
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Authenticator:
+        # Litestar deep-copies route handlers, bound-method guards with them: one
+        # authenticator per app, or each route would keep its own key cache.
+        return self
+
     async def _outcome(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str | Exception:
         scope: Any = connection.scope
         outcome: str | Exception | None = scope.get(_SCOPE_KEY)
