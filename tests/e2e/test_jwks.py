@@ -231,26 +231,29 @@ async def test_a_removed_key_is_refused_after_a_refresh(server: JwksServer) -> N
 async def test_a_burst_of_unknown_kids_fetches_at_most_once_per_ten_seconds(
     server: JwksServer,
 ) -> None:
-    known = ed25519_key("known")
+    known, rotated = ed25519_key("known"), ed25519_key("rotated")
     server.publish(known)
     clock = FakeClock()
     verifier = JwksVerifier(server.url, clock=clock)
     await verifier.refresh()
     strangers = [ed25519_key(f"unknown-{i}").sign(claims(), "EdDSA") for i in range(40)]
+    newcomers = [rotated.sign(claims(sub=f"user-{i}"), "EdDSA") for i in range(20)]
 
-    async def burst() -> list[BaseException | str]:
+    async def burst(tokens: list[str]) -> list[BaseException | str]:
         return await asyncio.gather(
-            *(verifier.subject(token) for token in strangers), return_exceptions=True
+            *(verifier.subject(token) for token in tokens), return_exceptions=True
         )
 
     try:
-        within_window = await burst()  # 0 s after the last fetch
+        within_window = await burst(strangers)  # 0 s after the last fetch
         fetches_within = server.fetches
+        server.publish(known, rotated)
         clock.advance(10)
-        first_after = await burst()  # all 40 wait on the one fetch this burst starts
+        # 60 concurrent callers: the first starts a fetch, all of them wait on that one.
+        after_window = await burst(strangers[:20] + newcomers + strangers[20:])
         fetches_after = server.fetches
         clock.advance(9.9)
-        again_within = await burst()
+        again_within = await burst(strangers)
         fetches_again = server.fetches
         still_known = await verifier.subject(known.sign(claims(), "EdDSA"))
     finally:
@@ -259,7 +262,8 @@ async def test_a_burst_of_unknown_kids_fetches_at_most_once_per_ten_seconds(
     assert fetches_within == 1
     assert fetches_after == 2
     assert fetches_again == 2
-    for outcome in within_window + first_after + again_within:
+    assert after_window[20:40] == [f"user-{i}" for i in range(20)]
+    for outcome in within_window + after_window[:20] + after_window[40:] + again_within:
         assert isinstance(outcome, Unauthorized)
     assert still_known == "alice"
 
