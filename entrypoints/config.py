@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -55,6 +56,19 @@ def _pem(value: str | None) -> str | None:
     return value.replace("\\n", "\n")
 
 
+def _jwks_url(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    url = value.strip()
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"JWT_JWKS_URL must be an http:// or https:// URL, not {url!r}")
+    return url
+
+
+_KEY_SOURCES = ("JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_JWKS_URL")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
@@ -65,6 +79,9 @@ class Settings:
     auth_mode: Literal["none", "jwt"] = "none"
     jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key: str | None = None
+    # A key set (JWKS) from an identity provider, Better Auth's /api/auth/jwks for one.
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: int = 300
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = 0
@@ -99,10 +116,12 @@ class Settings:
             env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
         env.update(os.environ if environ is None else environ)
         origins = env.get("CORS_ORIGINS", "http://localhost:3000")
-        if (env.get("AUTH_MODE") or "").strip().lower() == "jwt" and (
-            bool(env.get("JWT_SECRET")) == bool(env.get("JWT_PUBLIC_KEY"))
-        ):
-            raise ConfigError("AUTH_MODE=jwt needs exactly one of JWT_SECRET or JWT_PUBLIC_KEY")
+        key_sources = [n for n in _KEY_SOURCES if env.get(n)]
+        if (env.get("AUTH_MODE") or "").strip().lower() == "jwt" and len(key_sources) != 1:
+            raise ConfigError(
+                f"AUTH_MODE=jwt needs exactly one of {', '.join(_KEY_SOURCES)}"
+                + (f", not {' and '.join(key_sources)}" if key_sources else "")
+            )
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             data_dir=Path(env.get("TASKAPI_DATA_DIR") or ".data"),
@@ -112,6 +131,8 @@ class Settings:
             auth_mode=_choice(env, "AUTH_MODE", "none", ("none", "jwt")),  # type: ignore[arg-type]
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_public_key=_pem(env.get("JWT_PUBLIC_KEY")),
+            jwt_jwks_url=_jwks_url(env.get("JWT_JWKS_URL")),
+            jwt_jwks_cache_seconds=_int(env, "JWT_JWKS_CACHE_SECONDS", 300),
             jwt_issuer=env.get("JWT_ISSUER") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             jwt_leeway_seconds=_int(env, "JWT_LEEWAY_SECONDS", 0, minimum=0),

@@ -27,6 +27,8 @@ from application.tasks import (
 )
 from entrypoints.config import Settings
 from entrypoints.cursor_secret import cursor_secret
+from entrypoints.http.auth import JwtVerifier, TokenVerifier
+from entrypoints.http.jwks import JwksVerifier
 
 if TYPE_CHECKING:
     from litestar.stores.base import Store
@@ -43,6 +45,25 @@ def _pool_settings(settings: Settings) -> PoolSettings:
         statement_timeout_seconds=settings.db_statement_timeout,
         transaction_pooler=settings.database_url is not None
         and behind_transaction_pooler(settings.database_url, settings.db_transaction_pooler),
+    )
+
+
+def _token_verifier(settings: Settings) -> TokenVerifier:
+    """AUTH_MODE=jwt: one key in memory, or an identity provider's key set."""
+    if settings.jwt_jwks_url is not None:
+        return JwksVerifier(
+            settings.jwt_jwks_url,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+            cache_seconds=settings.jwt_jwks_cache_seconds,
+        )
+    return JwtVerifier(
+        secret=settings.jwt_secret,
+        public_key=settings.jwt_public_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway_seconds=settings.jwt_leeway_seconds,
     )
 
 
@@ -69,6 +90,8 @@ class Container(containers.DeclarativeContainer):
     )
     unit_of_work = providers.Singleton(_unit_of_work_factory, storage)
     clock = providers.Singleton(SystemClock)
+    # Built only in AUTH_MODE=jwt; tests override it (a JwksVerifier with a fake clock).
+    token_verifier = providers.Singleton(_token_verifier, settings)
     cursors = providers.Singleton(
         CursorCodec, providers.Callable(lambda s: cursor_secret(s).encode(), settings)
     )

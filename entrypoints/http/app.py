@@ -24,7 +24,7 @@ from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import metrics
-from entrypoints.http.auth import Authenticator, JwtVerifier
+from entrypoints.http.auth import Authenticator
 from entrypoints.http.controllers import TagController, TaskController
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -131,10 +131,12 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         storage: Storage[Store] = container.storage()
         await storage.start()
-        if settings.auth_mode == "none":
+        if authenticator is None:
             logger.warning(
                 "AUTH_MODE=none: any caller may act as any user_id; use AUTH_MODE=jwt in production"
             )
+        else:
+            await authenticator.verifier.start()
         background = [
             asyncio.create_task(_purge_expired_keys(container.purge_idempotency_keys())),
             asyncio.create_task(_watch_pool(storage)),
@@ -147,20 +149,15 @@ def create_app(
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            if authenticator is not None:
+                await authenticator.verifier.stop()
             await storage.stop()
 
     task_routes: list[Any] = [TaskController, TagController]
-    authenticator = None
+    authenticator: Authenticator | None = None
     if settings.auth_mode == "jwt":
-        authenticator = Authenticator(
-            JwtVerifier(
-                secret=settings.jwt_secret,
-                public_key=settings.jwt_public_key,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                leeway_seconds=settings.jwt_leeway_seconds,
-            )
-        )
+        # Built here, not in the lifespan: a key that cannot verify tokens stops the start.
+        authenticator = Authenticator(container.token_verifier())
         task_routes = [
             Router(
                 path="/",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -41,6 +41,68 @@ def _public_key_and_algorithm(pem: str) -> tuple[Any, str]:
     raise ValueError("JWT_PUBLIC_KEY must be an RSA, EC (P-256, P-384, P-521) or Ed25519 key")
 
 
+class KeySetUnavailable(Exception):
+    """The identity provider's key set cannot be fetched and no cached key fits the token
+    (503 with Retry-After: the token may be fine, the service cannot tell yet)."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class TokenVerifier(Protocol):
+    """Turns a bearer token into its verified subject, or refuses it."""
+
+    async def subject(self, token: str) -> str:
+        """The token's `sub`; Unauthorized, or KeySetUnavailable when the keys are out of
+        reach."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ClaimRules:
+    """What every token must hold once its signature is checked, whoever holds the key:
+    expiry, not-before, the configured issuer and audience, a string subject."""
+
+    def __init__(
+        self, *, issuer: str | None, audience: str | None, leeway_seconds: int = 0
+    ) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+        self._required = ["exp", "sub"]
+        if issuer is not None:
+            self._required.append("iss")
+        if audience is not None:
+            self._required.append("aud")
+
+    def subject(self, token: str, key: Any, algorithms: list[str]) -> str:
+        """The token's `sub`, once signature, expiry, not-before, issuer and audience hold."""
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={"require": self._required, "verify_aud": self._audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("the token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("the token is not valid yet") from None
+        except jwt.PyJWTError:  # every other refusal, InvalidKeyError included
+            raise Unauthorized("the token is invalid") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str):
+            raise Unauthorized("the token has no subject")
+        return subject
+
+
 class JwtVerifier:
     """Verifies tokens with exactly one key and the one algorithm that key signs with, so an
     algorithm cannot be swapped for another (an HS256 token "signed" with the public key, or
@@ -62,37 +124,17 @@ class JwtVerifier:
             self._algorithms = [algorithm]
         else:
             self._key, self._algorithms = secret, list(SYMMETRIC_ALGORITHMS)
-        self._issuer = issuer
-        self._audience = audience
-        self._leeway = leeway_seconds
-        self._required = ["exp", "sub"]
-        if issuer is not None:
-            self._required.append("iss")
-        if audience is not None:
-            self._required.append("aud")
+        self._rules = ClaimRules(issuer=issuer, audience=audience, leeway_seconds=leeway_seconds)
 
-    def subject(self, token: str) -> str:
-        """The token's `sub`, once signature, expiry, not-before, issuer and audience hold."""
-        try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=self._algorithms,
-                issuer=self._issuer,
-                audience=self._audience,
-                leeway=self._leeway,
-                options={"require": self._required, "verify_aud": self._audience is not None},
-            )
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("the token has expired") from None
-        except jwt.ImmatureSignatureError:
-            raise Unauthorized("the token is not valid yet") from None
-        except jwt.PyJWTError:  # every other refusal, InvalidKeyError included
-            raise Unauthorized("the token is invalid") from None
-        subject = claims.get("sub")
-        if not isinstance(subject, str):
-            raise Unauthorized("the token has no subject")
-        return subject
+    async def subject(self, token: str) -> str:
+        """Nothing to wait for: the key is in memory."""
+        return self._rules.subject(token, self._key, self._algorithms)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -107,33 +149,41 @@ def bearer_token(authorization: str | None) -> str:
 class Authenticator:
     """Who a request is, decided once per request: the rate limiter asks first (only the
     path's owner may spend the owner's budget), the guard asks again and gets the same answer
-    without verifying the token twice."""
+    without verifying the token twice. Both are coroutines, so a verifier may wait for its
+    key set without holding up other requests (and a sync guard would cost a thread hop)."""
 
-    def __init__(self, verifier: JwtVerifier) -> None:
-        self._verifier = verifier
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
 
-    def _outcome(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str | Unauthorized:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Authenticator:
+        # Litestar deep-copies route handlers, bound-method guards with them: one
+        # authenticator per app, or each route would keep its own key cache.
+        return self
+
+    async def _outcome(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str | Exception:
         scope: Any = connection.scope
-        outcome: str | Unauthorized | None = scope.get(_SCOPE_KEY)
+        outcome: str | Exception | None = scope.get(_SCOPE_KEY)
         if outcome is None:
             try:
                 token = bearer_token(connection.headers.get("authorization"))
-                outcome = self._verifier.subject(token)
-            except Unauthorized as refusal:
+                outcome = await self.verifier.subject(token)
+            except (Unauthorized, KeySetUnavailable) as refusal:
                 outcome = refusal
             scope[_SCOPE_KEY] = outcome
         return outcome
 
-    def is_owner(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    async def is_owner(self, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
         """True when the request carries a valid token for the path's user_id."""
-        outcome = self._outcome(connection)
+        outcome = await self._outcome(connection)
         return isinstance(outcome, str) and outcome == connection.path_params.get("user_id")
 
-    def guard(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         """A Litestar guard for the task routes: 401 without a valid token, 403 for another
-        user."""
-        outcome = self._outcome(connection)
-        if isinstance(outcome, Unauthorized):
+        user, 503 when the key set that would decide is out of reach."""
+        outcome = await self._outcome(connection)
+        if isinstance(outcome, Exception):
             raise outcome
         if outcome != connection.path_params.get("user_id"):
             raise Forbidden("the token's subject is not this user_id")

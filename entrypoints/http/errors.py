@@ -18,7 +18,7 @@ from domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from entrypoints.http.auth import Forbidden, Unauthorized
+from entrypoints.http.auth import Forbidden, KeySetUnavailable, Unauthorized
 from entrypoints.http.decoding import (
     FieldError,
     MalformedRequest,
@@ -153,6 +153,19 @@ def _on_storage_unavailable(
     )
 
 
+def _on_key_set_unavailable(
+    request: Request[Any, Any, Any], exc: KeySetUnavailable
+) -> Response[Any]:
+    # The verifier has logged why the fetch failed; this is the client's side of it.
+    return error_response(
+        request,
+        503,
+        "SERVICE_UNAVAILABLE",
+        str(exc),
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
 def _parameter_error(name: str, message: str) -> FieldError:
     """Litestar reports parameter errors as (key, msgspec message without its path)."""
     return FieldError(name, describe_decode_error(f"{message} - at `$.{name}`").message)
@@ -209,6 +222,7 @@ EXCEPTION_HANDLERS: Final[Mapping[type[Exception], Any]] = {
     DomainError: _on_domain_error,
     StorageUnavailable: _on_storage_unavailable,
     Unauthorized: _on_unauthorized,
+    KeySetUnavailable: _on_key_set_unavailable,
     Forbidden: _on_forbidden,
     ValidationException: _on_litestar_validation,
     HTTPException: _on_http_exception,

@@ -46,8 +46,8 @@ _ERRORS: Final = {
     429: "RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the "
     "Retry-After header's seconds",
     500: "INTERNAL_ERROR: a bug, logged with the request id",
-    503: "SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After "
-    "header's seconds",
+    503: "SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, "
+    "cannot be reached; retry after the Retry-After header's seconds",
 }
 # Every task route: a request the server cannot read, auth and the rate limit when they are
 # on, a user_id no route can carry, and the database going away.

@@ -13,12 +13,14 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jwt.algorithms import OKPAlgorithm
 from litestar.testing import TestClient
 
 from entrypoints.config import Settings
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
 from tests.e2e.test_hostile_clients import EC_KEY, ED_KEY, RSA_KEY, SECRET, public_pem
+from tests.jwks_server import JwksServer, rsa_key
 
 # Mode: (settings, the key that signs valid tokens, its algorithm).
 MODES: dict[str, tuple[dict[str, str], Any, str]] = {
@@ -26,6 +28,8 @@ MODES: dict[str, tuple[dict[str, str], Any, str]] = {
     "rs256": ({"jwt_public_key": public_pem(RSA_KEY)}, RSA_KEY, "RS256"),
     "es256": ({"jwt_public_key": public_pem(EC_KEY)}, EC_KEY, "ES256"),
     "eddsa": ({"jwt_public_key": public_pem(ED_KEY)}, ED_KEY, "EdDSA"),
+    # JWT_JWKS_URL: a key server on 127.0.0.1 publishing ED_KEY as kid "fuzz" and an RSA key.
+    "jwks": ({}, ED_KEY, "EdDSA"),
 }
 NOW = int(datetime.now(UTC).timestamp())
 
@@ -55,7 +59,7 @@ headers = st.fixed_dictionaries(
         # Real algorithms most of the time: each is a different path through PyJWT.
         "alg": st.one_of(real_algorithms, real_algorithms, real_algorithms, odd_algorithms, junk),
         "typ": maybe(st.one_of(st.sampled_from(["JWT", "at+jwt", "JWS"]), junk)),
-        "kid": maybe(st.one_of(st.text(max_size=200), st.text(max_size=200), junk)),
+        "kid": maybe(st.one_of(st.just("fuzz"), st.text(max_size=200), junk)),
         "crit": maybe(st.one_of(st.lists(st.sampled_from(["b64", "exp", "kid"])), junk), 3),
         "b64": maybe(st.booleans(), 3),
         "jku": maybe(st.just("http://127.0.0.1:9/keys"), 3),
@@ -104,7 +108,13 @@ def tokens(draw: st.DrawFn, mode: str) -> str:
 @pytest.fixture(scope="module", params=list(MODES))
 def mode_client(request: pytest.FixtureRequest) -> Iterator[tuple[str, TestClient[Any]]]:
     mode = request.param
-    extra = MODES[mode][0]
+    extra = dict(MODES[mode][0])
+    key_server = None
+    if mode == "jwks":
+        key_server = JwksServer().start()
+        ed = OKPAlgorithm.to_jwk(ED_KEY.public_key(), as_dict=True)
+        key_server.publish({**ed, "kid": "fuzz"}, rsa_key("rsa").jwk)
+        extra["jwt_jwks_url"] = key_server.url
     app = create_app(
         Container(
             settings=Settings(
@@ -120,6 +130,8 @@ def mode_client(request: pytest.FixtureRequest) -> Iterator[tuple[str, TestClien
     )
     with TestClient(app=app) as client:
         yield mode, client
+    if key_server is not None:
+        key_server.close()
 
 
 @given(data=st.data())
