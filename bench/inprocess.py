@@ -112,6 +112,23 @@ async def main(checkout: Path) -> None:
             app, _scope("POST", "/api/lister/tasks", _json_headers(body.encode())), body.encode()
         )
         task_id = json.loads(sent[1]["body"])["data"]["id"]
+    # The same tasks with three tags each, where the checkout has tags (contract 1.1).
+    tagged = True
+    for n in range(TASKS):
+        body = json.dumps(
+            {
+                "title": f"task {n}",
+                "priority": "high",
+                "due_at": "2026-12-01T10:00:00Z",
+                "tags": ["home", "work", f"t{n % 10}"],
+            }
+        )
+        sent = await _call(
+            app, _scope("POST", "/api/tagger/tasks", _json_headers(body.encode())), body.encode()
+        )
+        tagged = sent[0]["status"] == 201
+        if not tagged:
+            break
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
@@ -121,6 +138,15 @@ async def main(checkout: Path) -> None:
     figures = {
         "get": await _measure(lambda: _call(app, _scope("GET", f"/api/lister/tasks/{task_id}"))),
         f"list {TASKS}": await _measure(lambda: _call(app, _scope("GET", "/api/lister/tasks"))),
+        **(
+            {
+                f"list {TASKS} tagged": await _measure(
+                    lambda: _call(app, _scope("GET", "/api/tagger/tasks"))
+                )
+            }
+            if tagged
+            else {}
+        ),
         "create": await _measure(
             lambda: _call(
                 app,

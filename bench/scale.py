@@ -23,6 +23,7 @@ import asyncpg
 
 from adapters.postgres.embedded import EmbeddedPostgres
 from adapters.postgres.engine import PoolSettings
+from adapters.postgres.migrations import downgrade, migrate
 from adapters.postgres.repository import _list_statement
 from adapters.postgres.storage import PostgresStorage
 from adapters.postgres.urls import asyncpg_dsn
@@ -36,16 +37,19 @@ BIG_USER = "scale-big"  # 10,000 tasks
 SMALL_USER = "scale-small"  # 100 tasks
 
 
+# Three tags a task: t0..t9 (one task in 10 has t3), u0..u6 and v0..v2 (t3 and u5 together: one
+# in 70).
 SEED_SQL = """
 INSERT INTO tasks (user_id, id, title, description, completed, completed_at, due_at, priority,
-                   created_at, updated_at, version)
+                   created_at, updated_at, version, tags)
 SELECT $1 || lpad(u::text, 3, '0'), gen_random_uuid(),
        'task ' || i || ' ' || md5(u::text || ':' || i::text),
        CASE WHEN i % 3 = 0 THEN 'notes for ' || md5(i::text) END,
        i % 4 = 0, CASE WHEN i % 4 = 0 THEN now() END,
        CASE WHEN i % 5 <> 0 THEN now() + (i % 400) * interval '1 hour' END,
        (ARRAY['none', 'low', 'medium', 'high'])[1 + i % 4],
-       now() - i * interval '1 second', now() - i * interval '1 second', 1
+       now() - i * interval '1 second', now() - i * interval '1 second', 1,
+       ARRAY['t' || i % 10, 'u' || i % 7, 'v' || i % 3]
 FROM generate_series(0, $2 - 1) AS u, generate_series(1, $3) AS i
 """
 
@@ -85,9 +89,41 @@ async def page_costs(lister: ListTasks, owner: str, repeat: int) -> dict[str, tu
     return costs
 
 
+TAG_FILTERS = {"one tag (t3: 1 task in 10)": ("t3",), "two tags (t3,u5: 1 in 70)": ("t3", "u5")}
+
+
+async def tag_costs(lister: ListTasks, owner: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """(first page, the last page via cursors) per tag filter, 100 tasks a page."""
+    costs = {}
+    for name, tags in TAG_FILTERS.items():
+        tag_filter = TaskFilter(tags=tags)
+        first = await timed(
+            repeat, lambda f=tag_filter: lister(ListTasksQuery(owner, filter=f, limit=100))
+        )
+        cursor, last = None, None
+        while True:
+            page = await lister(ListTasksQuery(owner, filter=tag_filter, limit=100, cursor=cursor))
+            if page.next_cursor is None:
+                break
+            last = cursor = page.next_cursor
+        deep = await timed(
+            repeat,
+            lambda f=tag_filter, c=last: lister(
+                ListTasksQuery(owner, filter=f, limit=100, cursor=c)
+            ),
+        )
+        costs[name] = (first, deep)
+    return costs
+
+
 async def explain(pool: asyncpg.Pool, owner: str, query: TaskQuery) -> str:
     statement = _list_statement(query)
-    values = {"owner": owner, "limit": query.limit, "pattern": "%abc%"}
+    values = {
+        "owner": owner,
+        "limit": query.limit,
+        "pattern": "%abc%",
+        "tags": list(query.filter.tags or ()),
+    }
     rows = await pool.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement.sql, *statement.args(values))
     return "\n".join(row[0] for row in rows)
 
@@ -151,6 +187,7 @@ async def main() -> None:  # noqa: PLR0915 (a script that reads top to bottom)
             args.repeat,
             lambda: lister(ListTasksQuery(big_owner, filter=TaskFilter(search="abc"))),
         )
+        tags_1m = await tag_costs(lister, big_owner, args.repeat)
 
         print("\n## table growth: the 10,000-task user's pages, median ms")
         print(
@@ -177,12 +214,34 @@ async def main() -> None:  # noqa: PLR0915 (a script that reads top to bottom)
             f"({search_1m:.2f} ms with {rows:,} rows in the table)"
         )
 
+        print(f"\n## tag filter over 10,000 tasks, {rows:,} rows in the table, median ms")
+        print("| filter | first page | last page (cursor) |")
+        print("|---|---|---|")
+        for name, (first, deep) in tags_1m.items():
+            print(f"| {name} | {first:.2f} | {deep:.2f} |")
+
         print("\n## plans (EXPLAIN (ANALYZE, BUFFERS)), 10,000-task user, full table")
         for sort in ("-created_at", "due_at", "priority"):
             query = TaskQuery(TaskFilter(), TaskOrder.parse(sort), limit=101)
             print(f"\n### sort={sort}\n```\n{await explain(pool, big_owner, query)}\n```")
         query = TaskQuery(TaskFilter(search="abc"), TaskOrder(), limit=101)
         print(f"\n### q=abc\n```\n{await explain(pool, big_owner, query)}\n```")
+        for tags in TAG_FILTERS.values():
+            query = TaskQuery(TaskFilter(tags=tags), TaskOrder(), limit=101)
+            shown = ",".join(tags)
+            print(f"\n### tags={shown}\n```\n{await explain(pool, big_owner, query)}\n```")
+
+        # Last, as it drops the tags: the newest migration, down and up, on the full table.
+        started = time.perf_counter()
+        await downgrade(storage.engine, "-1")
+        dropped = time.perf_counter() - started
+        started = time.perf_counter()
+        await migrate(storage.engine)
+        added = time.perf_counter() - started
+        print(
+            f"\n## the newest migration on {rows:,} rows: downgrade {dropped * 1000:.0f} ms, "
+            f"upgrade {added * 1000:.0f} ms"
+        )
     finally:
         await storage.stop()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
