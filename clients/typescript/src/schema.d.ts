@@ -332,10 +332,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -378,10 +378,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -402,10 +402,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -436,12 +436,12 @@ export interface operations {
             /** @description Document created, URL follows */
             201: {
                 headers: {
-                    /** @description The new task's URL */
-                    Location: string;
                     /** @description The task's version, quoted: "3" */
                     ETag: string;
                     /** @description true when the response is a replay of an earlier one */
                     "Idempotent-Replayed"?: string;
+                    /** @description The new task's URL */
+                    Location: string;
                     /** @description The client's X-Request-ID when sane, else a generated one */
                     "X-Request-ID": string;
                     [name: string]: unknown;
@@ -464,10 +464,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -543,10 +543,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -567,10 +567,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -619,10 +619,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -665,10 +665,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -689,10 +689,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -752,10 +752,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -798,10 +798,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -822,10 +822,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -882,10 +882,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -917,10 +917,10 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the task's current ETag (the current ETag is in the ETag header) */
             412: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description The task's current ETag */
                     ETag: string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -963,10 +963,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -987,10 +987,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1041,10 +1041,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1076,10 +1076,10 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the task's current ETag (the current ETag is in the ETag header) */
             412: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description The task's current ETag */
                     ETag: string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1100,10 +1100,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1124,10 +1124,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1184,10 +1184,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1219,10 +1219,10 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the task's current ETag (the current ETag is in the ETag header) */
             412: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description The task's current ETag */
                     ETag: string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1265,10 +1265,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1289,10 +1289,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1349,10 +1349,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1384,10 +1384,10 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the task's current ETag (the current ETag is in the ETag header) */
             412: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description The task's current ETag */
                     ETag: string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,10 +1430,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1454,10 +1454,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,10 +1503,10 @@ export interface operations {
             /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
             401: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Bearer, or Bearer error="invalid_token" */
                     "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1549,10 +1549,10 @@ export interface operations {
             /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
             429: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1573,10 +1573,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1630,10 +1630,10 @@ export interface operations {
             /** @description SERVICE_UNAVAILABLE: the database is unreachable or its schema is not current; retry after the Retry-After header's seconds */
             503: {
                 headers: {
-                    /** @description The client's X-Request-ID when sane, else a generated one */
-                    "X-Request-ID": string;
                     /** @description Seconds to wait before retrying */
                     "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
                     [name: string]: unknown;
                 };
                 content: {
