@@ -1,10 +1,16 @@
-"""For tests that run `taskapi serve` as a process: a free port, and waiting until it answers."""
+"""For tests that run `taskapi serve` as a process: a free port, waiting until it answers, and
+the two together (`serving`)."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -39,3 +45,25 @@ def wait_until_answering(
         assert server.poll() is None, "the server exited"
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.1)
+
+
+@contextmanager
+def serving(**settings: str) -> Iterator[str]:
+    """`taskapi serve` on a free port of 127.0.0.1 with these settings (environment names);
+    yields its base URL, and stops it with SIGTERM."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "ACCESS_LOG": "false", **settings}
+    server = subprocess.Popen(
+        [sys.executable, *SERVE],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(server, f"{base}/health")
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

@@ -37,6 +37,9 @@ logger = logging.getLogger("taskapi")
 MAX_BODY_BYTES = 64 * 1024
 PURGE_INTERVAL_SECONDS = 15 * 60
 POOL_WATCH_SECONDS = 5
+# Headers that tracing SDKs (OpenTelemetry, Sentry) add to every fetch a browser makes; a
+# preflight that asks for one and is refused fails the whole request, so they are allowed too.
+TRACING_HEADERS = ("traceparent", "tracestate", "baggage", "sentry-trace")
 _USE_CASES = (
     "create_task",
     "get_task",
@@ -203,6 +206,7 @@ def create_app(
                 "If-None-Match",
                 "Idempotency-Key",
                 "X-Request-ID",
+                *TRACING_HEADERS,
             ],
             expose_headers=[
                 "ETag",

@@ -131,6 +131,39 @@ async def test_operations_routes_and_preflight_need_no_token(hs256: AsyncTestCli
     assert preflight.headers["access-control-allow-origin"] == "http://localhost:3000"
 
 
+async def test_a_preflight_for_tracing_headers_is_allowed(hs256: AsyncTestClient[Any]) -> None:
+    """OpenTelemetry and Sentry add these to every fetch; a refused preflight fails it."""
+    asked = "authorization,traceparent,tracestate,baggage,sentry-trace"
+
+    preflight = await hs256.options(
+        "/api/alice/tasks",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": asked,
+        },
+    )
+
+    assert preflight.status_code in (200, 204), preflight.text
+    allowed = {
+        h.strip().lower() for h in preflight.headers["access-control-allow-headers"].split(",")
+    }
+    assert set(asked.split(",")) <= allowed
+
+
+async def test_a_preflight_for_an_unknown_header_is_refused(hs256: AsyncTestClient[Any]) -> None:
+    preflight = await hs256.options(
+        "/api/alice/tasks",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-something-else",
+        },
+    )
+
+    assert preflight.status_code == 400
+
+
 @pytest.fixture(params=["RS256", "ES256"])
 def key_pair(request: pytest.FixtureRequest) -> tuple[str, Any, str]:
     private: Any = (
