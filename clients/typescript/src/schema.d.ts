@@ -77,6 +77,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tag of the user's tasks, with counts */
+        get: operations["ApiUserIdTagsListTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -115,6 +132,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ChangeMeta */
+        ChangeMeta: {
+            /** @description The next occurrence this change created (it completed a recurring task), or null */
+            next_occurrence: components["schemas"]["TaskRead"] | null;
+        };
+        /** ChangedTaskEnvelope */
+        ChangedTaskEnvelope: {
+            /** @default true */
+            success: boolean;
+            data: components["schemas"]["TaskRead"];
+            meta: components["schemas"]["ChangeMeta"];
+        };
         /** CompletionWrite */
         CompletionWrite: {
             completed?: boolean;
@@ -196,6 +225,20 @@ export interface components {
             /** @description not completed and due_at in the past */
             overdue: number;
         };
+        /** TagListEnvelope */
+        TagListEnvelope: {
+            /** @default true */
+            success: boolean;
+            data: components["schemas"]["TagRead"][];
+        };
+        /** TagRead */
+        TagRead: {
+            tag: string;
+            /** @description How many of the user's tasks carry it */
+            tasks: number;
+            /** @description How many of those are not completed */
+            pending: number;
+        };
         /** TaskEnvelope */
         TaskEnvelope: {
             /** @default true */
@@ -220,6 +263,26 @@ export interface components {
             /** @description RFC 3339 timestamp with an offset; stored and shown in UTC */
             due_at?: string | null;
             priority?: "none" | "low" | "medium" | "high";
+            /**
+             * @description Each tag is trimmed and lower-cased, then 1 to 50 characters with no comma and no control character; duplicates are dropped and at most 20 may remain. Shown sorted.
+             * @example [
+             *       "home",
+             *       "work"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * @description An RFC 5545 RRULE value without the `RRULE:` prefix: FREQ (DAILY, WEEKLY, MONTHLY, YEARLY) first, then INTERVAL, BYDAY, BYMONTHDAY, BYMONTH and at most one of COUNT or UNTIL. Needs a due_at. Completing an occurrence creates the next one.
+             * @example FREQ=WEEKLY;BYDAY=MO,WE
+             */
+            recurrence?: string | null;
+            /**
+             * @description An IANA time zone name; recurring tasks keep their wall-clock time in it. null means UTC.
+             * @example Europe/Berlin
+             */
+            time_zone?: string | null;
+            /** @description RFC 3339 timestamp with an offset; stored and shown in UTC */
+            remind_at?: string | null;
         };
         /** TaskRead */
         TaskRead: {
@@ -241,6 +304,16 @@ export interface components {
             due_at: string | null;
             /** @enum {string} */
             priority: "none" | "low" | "medium" | "high";
+            tags: string[];
+            recurrence: string | null;
+            time_zone: string | null;
+            /**
+             * @description UTC, RFC 3339 with Z and microseconds
+             * @example 2026-11-22T10:00:00.123456Z
+             */
+            remind_at: string | null;
+            /** @description The first task of its recurring series; null if it never recurred */
+            series_id: string | null;
             /**
              * Format: date-time
              * @description UTC, RFC 3339 with Z and microseconds
@@ -266,6 +339,26 @@ export interface components {
             /** @description RFC 3339 timestamp with an offset; stored and shown in UTC */
             due_at?: string | null;
             priority?: "none" | "low" | "medium" | "high";
+            /**
+             * @description Each tag is trimmed and lower-cased, then 1 to 50 characters with no comma and no control character; duplicates are dropped and at most 20 may remain. Shown sorted.
+             * @example [
+             *       "home",
+             *       "work"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * @description An RFC 5545 RRULE value without the `RRULE:` prefix: FREQ (DAILY, WEEKLY, MONTHLY, YEARLY) first, then INTERVAL, BYDAY, BYMONTHDAY, BYMONTH and at most one of COUNT or UNTIL. Needs a due_at. Completing an occurrence creates the next one.
+             * @example FREQ=WEEKLY;BYDAY=MO,WE
+             */
+            recurrence?: string | null;
+            /**
+             * @description An IANA time zone name; recurring tasks keep their wall-clock time in it. null means UTC.
+             * @example Europe/Berlin
+             */
+            time_zone?: string | null;
+            /** @description RFC 3339 timestamp with an offset; stored and shown in UTC */
+            remind_at?: string | null;
         };
     };
     responses: never;
@@ -289,6 +382,8 @@ export interface operations {
                 due_before?: string | null;
                 /** @description RFC 3339 with an offset; only tasks due strictly after */
                 due_after?: string | null;
+                /** @description 1 to 5 comma-separated tags (normalized as a task's): only tasks that carry every one */
+                tags?: string | null;
                 /** @description Sort key; `-` for descending. Ties break on id in the same direction; tasks without due_at come last either way. */
                 sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due_at" | "-due_at" | "priority" | "-priority" | "title" | "-title";
                 /** @description Page size */
@@ -399,7 +494,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -564,7 +659,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -686,7 +781,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -819,7 +914,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -865,7 +960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskEnvelope"];
+                    "application/json": components["schemas"]["ChangedTaskEnvelope"];
                 };
             };
             /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
@@ -905,6 +1000,17 @@ export interface operations {
             };
             /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
             404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_LIMIT_REACHED: the user already has the maximum number of tasks; IDEMPOTENCY_KEY_REUSED: the key was used with another body; IDEMPOTENCY_KEY_IN_USE: a request with the key is still being processed */
+            409: {
                 headers: {
                     /** @description The client's X-Request-ID when sane, else a generated one */
                     "X-Request-ID": string;
@@ -984,7 +1090,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1121,7 +1227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1167,7 +1273,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskEnvelope"];
+                    "application/json": components["schemas"]["ChangedTaskEnvelope"];
                 };
             };
             /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
@@ -1207,6 +1313,17 @@ export interface operations {
             };
             /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
             404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_LIMIT_REACHED: the user already has the maximum number of tasks; IDEMPOTENCY_KEY_REUSED: the key was used with another body; IDEMPOTENCY_KEY_IN_USE: a request with the key is still being processed */
+            409: {
                 headers: {
                     /** @description The client's X-Request-ID when sane, else a generated one */
                     "X-Request-ID": string;
@@ -1286,7 +1403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1332,7 +1449,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskEnvelope"];
+                    "application/json": components["schemas"]["ChangedTaskEnvelope"];
                 };
             };
             /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
@@ -1372,6 +1489,17 @@ export interface operations {
             };
             /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
             404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_LIMIT_REACHED: the user already has the maximum number of tasks; IDEMPOTENCY_KEY_REUSED: the key was used with another body; IDEMPOTENCY_KEY_IN_USE: a request with the key is still being processed */
+            409: {
                 headers: {
                     /** @description The client's X-Request-ID when sane, else a generated one */
                     "X-Request-ID": string;
@@ -1451,7 +1579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1570,7 +1698,126 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description SERVICE_UNAVAILABLE: the database cannot be reached; retry after the Retry-After header's seconds */
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    ApiUserIdTagsListTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The owner: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + - */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagListEnvelope"];
+                };
+            };
+            /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
+            400: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description Bearer, or Bearer error="invalid_token" */
+                    "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (AUTH_MODE=jwt): the token's sub is not this user_id */
+            403: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
+            404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a field, path or query parameter breaks its rule; `details` names it */
+            422: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a bug, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
