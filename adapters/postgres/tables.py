@@ -32,7 +32,7 @@ tasks = sa.Table(
     sa.Column("created_at", sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column("updated_at", sa.TIMESTAMP(timezone=True), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
-    # Version 1.1 (migration 0006): added at the end, as ALTER TABLE adds them.
+    # Version 1.1 (migration 0007): added at the end, as ALTER TABLE adds them.
     sa.Column("tags", postgresql.ARRAY(sa.Text()), nullable=False, server_default="{}"),
     sa.Column("recurrence", sa.Text(), nullable=True),
     sa.Column("time_zone", sa.Text(), nullable=True),
