@@ -175,24 +175,24 @@ def distribute(ctx: click.Context) -> None:
 
     async def work(container: Container) -> citus.Distribution:
         engine = _engine(container)
-        async with engine.connect() as connection:
-            done: citus.Distribution = await connection.run_sync(
-                _migrations().under_migration_lock, citus.distribute
-            )
+        try:
+            async with engine.connect() as connection:
+                done: citus.Distribution = await connection.run_sync(
+                    _migrations().under_migration_lock, citus.distribute
+                )
+        except citus.CitusMissing:
+            raise click.ClickException(
+                "this database has no citus extension (a plain PostgreSQL): nothing was "
+                "distributed. On a Citus coordinator: CREATE EXTENSION citus, add the workers "
+                "(citus_add_node), then run this again"
+            ) from None
+        except citus.NothingToDistribute:
+            raise click.ClickException(
+                "this database has no tasks table yet: run taskapi db upgrade first"
+            ) from None
         return done
 
-    try:
-        done = run(_postgres(ctx), work)
-    except citus.CitusMissing:
-        raise click.ClickException(
-            "this database has no citus extension (a plain PostgreSQL): nothing was "
-            "distributed. On a Citus coordinator: CREATE EXTENSION citus, add the workers "
-            "(citus_add_node), then run this again"
-        ) from None
-    except citus.NothingToDistribute:
-        raise click.ClickException(
-            "this database has no tasks table yet: run taskapi db upgrade first"
-        ) from None
+    done = run(_postgres(ctx), work)
     for placement in done.distributed:
         click.echo(f"Distributed {placement.describe()}.")
     if done.already:
