@@ -177,7 +177,7 @@ async def test_distribute_at_an_earlier_revision_then_migrate(
         await storage.start()
         try:
             done = await distribute(storage)
-            assert [p.table for p in done.distributed][0] == "tasks"
+            assert done.distributed[0].table == "tasks"
             await migrate(engine)  # to the newest
             assert await storage.ready()
         finally:
