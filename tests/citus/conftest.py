@@ -25,11 +25,16 @@ from adapters.postgres.urls import asyncpg_dsn, postgres_url
 
 CITUS_URL = os.environ.get("CITUS_URL", "")
 
-needs_citus = pytest.mark.skipif(
-    not CITUS_URL,
-    reason="CITUS_URL is not set (scripts/citus_cluster.sh start prints one for a local cluster)",
-)
-MARKS = [pytest.mark.citus, needs_citus]
+MARKS = [pytest.mark.citus]
+
+
+def require_citus() -> None:
+    """Skip the calling test module (once, with the reason) unless CITUS_URL is set."""
+    if not CITUS_URL:
+        pytest.skip(
+            "CITUS_URL is not set (scripts/citus_cluster.sh start prints one for a local cluster)",
+            allow_module_level=True,
+        )
 
 
 @dataclass(frozen=True)
