@@ -18,7 +18,7 @@ from adapters.postgres.migrations import alembic_config, head_revision, migrate
 from adapters.postgres.storage import PostgresStorage
 from adapters.postgres.urls import asyncpg_dsn
 from entrypoints.cli.main import cli
-from tests.citus.conftest import MARKS, require_citus, CitusDatabase, distribute
+from tests.citus.conftest import MARKS, CitusDatabase, distribute, require_citus
 
 pytestmark = MARKS
 require_citus()
