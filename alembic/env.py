@@ -7,6 +7,7 @@ import os
 
 import sqlalchemy as sa
 
+from adapters.postgres.citus import allow_our_triggers, distribute_what_migrations_created
 from adapters.postgres.engine import create_engine
 from adapters.postgres.tables import metadata
 from alembic import context
@@ -17,7 +18,11 @@ config = context.config
 def _run(connection: sa.Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, compare_type=True)
     with context.begin_transaction():
+        # On Citus (a no-op elsewhere): the same migrations run on distributed tables, and
+        # the tables they create join the distribution (adapters/postgres/citus.py).
+        allow_our_triggers(connection)
         context.run_migrations()
+        distribute_what_migrations_created(connection)
 
 
 async def _run_on_database_url() -> None:

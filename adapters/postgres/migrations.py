@@ -7,7 +7,7 @@ import functools
 from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import sqlalchemy as sa
 from alembic.config import Config
@@ -35,11 +35,16 @@ def _unlock(connection: sa.Connection) -> None:
     connection.commit()
 
 
-def _under_migration_lock(connection: sa.Connection, step: Callable[[Config], object]) -> None:
-    # A session-level lock: it outlives the step's transactions, and a rollback.
+T = TypeVar("T")
+
+
+def under_migration_lock(connection: sa.Connection, work: Callable[[sa.Connection], T]) -> T:
+    """Run `work` and commit, holding the lock migrations take turns on (distributing the
+    tables on Citus takes it too): one change of the schema at a time."""
+    # A session-level lock: it outlives the work's transactions, and a rollback.
     connection.execute(sa.select(sa.func.pg_advisory_lock(*_MIGRATION_LOCK)))
     try:
-        step(alembic_config(connection))
+        done = work(connection)
         connection.commit()
     except BaseException:
         # The failed step left its transaction aborted, where any statement (the unlock too)
@@ -50,6 +55,11 @@ def _under_migration_lock(connection: sa.Connection, step: Callable[[Config], ob
             _unlock(connection)
         raise
     _unlock(connection)
+    return done
+
+
+def _under_migration_lock(connection: sa.Connection, step: Callable[[Config], object]) -> None:
+    under_migration_lock(connection, lambda locked: step(alembic_config(locked)))
 
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:

@@ -39,8 +39,9 @@ UPDATE: Final = Statement.of(
     .where(_MINE, tasks.c.version == _param("expected_version"))
     .values({c.name: _param(c.name, c) for c in _CHANGEABLE})
 )
-# One statement, so it commits by itself: the function (migration 0004) takes the owner's
-# lock and counts with a snapshot taken after it, so parallel creates never overshoot.
+# One statement, so it commits by itself: the function (migration 0006) locks the owner's
+# task_counts row and returns the count the last create committed, so parallel creates never
+# overshoot, whichever node of a distributed database (Citus) each one entered by.
 INSERT_IF_FEWER: Final = Statement.of(
     sa.insert(tasks).from_select(
         [c.name for c in TASK_COLUMNS],
@@ -52,9 +53,10 @@ INSERT_IF_FEWER: Final = Statement.of(
 DELETE: Final = Statement.of(sa.delete(tasks).where(_MINE))
 DELETE_COMPLETED: Final = Statement.of(sa.delete(tasks).where(_OWNED, tasks.c.completed.is_(True)))
 COUNT: Final = Statement.of(sa.select(sa.func.count()).select_from(tasks).where(_OWNED))
-# The one-argument (bigint) key space; migrations lock in the two-argument space.
+# The create's lock, held to the end of the transaction: the owner's task_counts row (a row
+# lock holds on every node of a distributed database, where an advisory lock holds on one).
 LOCK_OWNER: Final = Statement.of(
-    sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(_param("owner", tasks.c.user_id))))
+    sa.select(sa.func.taskapi_lock_and_count_tasks(_param("owner", tasks.c.user_id)))
 )
 STATS: Final = Statement.of(
     sa.select(

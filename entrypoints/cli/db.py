@@ -84,6 +84,7 @@ def db() -> None:
       taskapi db upgrade
       taskapi db downgrade 0001
       taskapi db revision -m "add tags" --autogenerate
+      taskapi db distribute
     """
 
 
@@ -156,3 +157,46 @@ def revision(ctx: click.Context, message: str, autogenerate: bool) -> None:
     except ValueError:
         shown = path
     click.echo(f"Wrote {shown}")
+
+
+@db.command(short_help="Shard the tables by user on Citus (distributed PostgreSQL).")
+@click.pass_context
+def distribute(ctx: click.Context) -> None:
+    """Distribute the tables on a Citus cluster: tasks by user_id, task_counts and
+    idempotency_keys colocated with it, rate_limit_entries by its key, alembic_version
+    copied to every node.
+
+    Run it on the coordinator's database (DATABASE_URL), where the citus extension is
+    installed and the workers are added; after `taskapi db upgrade` or before it (the
+    migrations distribute the tables they create). Running it again changes nothing.
+    Refused on a plain PostgreSQL. See docs/operations.md, "Scaling out".
+    """
+    from adapters.postgres import citus  # noqa: PLC0415
+
+    async def work(container: Container) -> citus.Distribution:
+        engine = _engine(container)
+        try:
+            async with engine.connect() as connection:
+                done: citus.Distribution = await connection.run_sync(
+                    _migrations().under_migration_lock, citus.distribute
+                )
+        except citus.CitusMissing:
+            raise click.ClickException(
+                "this database has no citus extension (a plain PostgreSQL): nothing was "
+                "distributed. On a Citus coordinator: CREATE EXTENSION citus, add the workers "
+                "(citus_add_node), then run this again"
+            ) from None
+        except citus.NothingToDistribute:
+            raise click.ClickException(
+                "this database has no tasks table yet: run taskapi db upgrade first"
+            ) from None
+        return done
+
+    done = run(_postgres(ctx), work)
+    for placement in done.distributed:
+        click.echo(f"Distributed {placement.describe()}.")
+    if done.already:
+        names = ", ".join(p.table for p in done.already)
+        click.echo(f"Already distributed: {names}.")
+    if not done.distributed:
+        click.echo(f"Nothing to do (Citus {done.citus_version}).")

@@ -169,3 +169,16 @@ def test_a_failing_migration_reports_its_own_error(taskapi_db: Taskapi, scripts:
     assert retried.exit_code == 0, retried.output
     current = taskapi_db.ok("db", "current").stdout
     assert current == f"{head} (behind {failing}; run taskapi db upgrade)\n"
+
+
+def test_distribute_refuses_a_plain_postgresql(taskapi_db: Taskapi) -> None:
+    taskapi_db.ok("db", "upgrade")
+    task = taskapi_db.json("tasks", "add", "--user", "alice", "stays where it is")
+
+    refused = taskapi_db("db", "distribute")
+
+    assert "has no citus extension (a plain PostgreSQL): nothing was distributed" in (
+        one_error_line(refused)
+    )
+    assert taskapi_db.json("tasks", "show", "--user", "alice", task["id"]) == task
+    assert taskapi_db.ok("db", "current").stdout == f"{head_revision()} (head)\n"

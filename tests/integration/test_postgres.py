@@ -336,7 +336,7 @@ async def test_a_create_that_timed_out_does_not_land_later(
     blocker = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         async with blocker.transaction():  # a long import of the owner holds its lock
-            await blocker.execute("SELECT pg_advisory_xact_lock(hashtext($1::varchar))", owner)
+            await blocker.execute("SELECT taskapi_lock_and_count_tasks($1)", owner)
             with pytest.raises(StorageUnavailable):
                 await create(CreateTaskCommand(owner, TaskFields(title="late")))
         await asyncio.sleep(0.2)  # the lock is free: a statement still waiting would run now
