@@ -30,20 +30,28 @@ this module does, and why:
   `FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=15`, a `BYDAY` ordinal above 5 within a `BYMONTH`) are
   refused when parsed: every calendar year has one of 14 shapes (leap or not, weekday of
   1 January), and the parts are checked against all of them. Rules that never occur only
-  from a given start (`FREQ=DAILY;INTERVAL=7;BYDAY=MO` from a Tuesday, `FREQ=MONTHLY;BYMONTH=2`
-  from the 31st) are accepted and end the series when reached.
+  from a given start (`FREQ=MONTHLY;BYMONTH=2` from the 31st, `FREQ=DAILY;INTERVAL=7;BYDAY=MO`
+  from a Tuesday, `FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29` from 2027) are accepted
+  and end the series: the months a YEARLY or MONTHLY rule visits repeat within one 400-year
+  cycle, so the same check over the visited shapes answers them at once.
+- **BYDAY mixing plain and ordinal days** (`BYDAY=2WE,MO`) means either, as RFC 5545 says;
+  rrule alone keeps only days that are both, so such a rule is expanded as two, merged.
 - **Bounded search.** Expansion never runs without bound. Without `COUNT` the search jumps
   forward by whole intervals to just before the completion (the interval phase and every
-  default the start implies are kept explicit), then looks at most `horizon` years ahead
-  (100 years, or 1000 intervals when longer). With `COUNT` (at most 1000 occurrences, all of
-  which must be counted) it looks from `due_at` over the same horizon. rrule itself only
-  stops at year 9999, so the window is moved by whole 400-year Gregorian cycles (which repeat
-  weekdays and leap years exactly) until year 9999 falls just after its end. A rule with no
-  occurrence in the window ends the series (returns None), as does a date beyond year 9999.
+  default the start implies are kept explicit), then looks at most a horizon ahead: 100
+  years, or 400 intervals when longer. With `COUNT` (at most 1000 occurrences, each of which
+  must be counted) it looks from `due_at` over the same horizon. rrule itself only stops at
+  year 9999, so the window is moved by whole 400-year Gregorian cycles (which repeat weekdays
+  and leap years exactly) until year 9999 falls between 0 and 399 years after the horizon.
+  A rule with no occurrence in the window ends the series (returns None), as does a date
+  past year 9999. Measured: an ordinary rule takes about 0.05 ms, a DAILY rule completed
+  centuries late as little; the worst found (sparse rules with a large INTERVAL, such as
+  `FREQ=WEEKLY;INTERVAL=1000;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO`) about 30 ms.
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 import unicodedata
@@ -187,7 +195,7 @@ _DAY: Final = re.compile(r"([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
 _UNTIL: Final = re.compile(r"([0-9]{8})(?:T([0-9]{6})Z)?")
 # The search horizon: at least this many years, or this many intervals when that is longer.
 _HORIZON_YEARS: Final = 100
-_HORIZON_INTERVALS: Final = 1000
+_HORIZON_INTERVALS: Final = 400
 _GREGORIAN_CYCLE_YEARS: Final = 400  # 146097 days = 20871 weeks: weekdays repeat exactly
 
 
@@ -236,6 +244,8 @@ class Recurrence:
             target = threshold.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
         except OverflowError:  # a due date at the very edge of year 1 or 9999
             return None
+        if not self._can_occur_from(start):
+            return None
         occurrences = self._expand(start, target if remaining is None else None)
         for local in occurrences:
             try:
@@ -258,6 +268,23 @@ class Recurrence:
             )
         return None
 
+    def _can_occur_from(self, start: datetime) -> bool:
+        """Whether the rule, started at `start`, ever occurs: a quick answer for the rules that
+        would otherwise search their whole horizon in vain (from the 31st, monthly in February;
+        every 7 days from a Tuesday, on Mondays; every other year from 2027, on 29 February)."""
+        by_day, by_month_day, by_month = self.by_day, self.by_month_day, self.by_month
+        if not by_day and not by_month_day:  # the days rrule takes from the start
+            if self.freq == "YEARLY":
+                by_month, by_month_day = by_month or (start.month,), (start.day,)
+            elif self.freq == "MONTHLY":
+                by_month_day = (start.day,)
+        if self.freq == "DAILY" and self.interval % 7 == 0 and by_day:
+            # Every 7th day is the start's weekday.
+            return any(weekday == start.weekday() for _, weekday in by_day)
+        phase = start.year % 400 if self.freq == "YEARLY" else (start.year * 12 + start.month - 1)
+        shapes = _visited_month_shapes(self.freq, self.interval, phase % 4800)
+        return _can_occur(self.freq, by_day, by_month_day, by_month, shapes)
+
     def _with_count(self, count: int) -> str:
         """The rule text with COUNT replaced in place, every other part as it was."""
         return ";".join(
@@ -276,33 +303,45 @@ class Recurrence:
         for occurrence in self._rrule(start, first.replace(year=first.year + shift)):
             yield occurrence.replace(year=occurrence.year - shift)
 
-    def _rrule(self, start: datetime, first: datetime) -> _rrule.rrule:
+    def _rrule(self, start: datetime, first: datetime) -> _rrule.rrulebase:
         """The rule for rrule, expanded from `first`, with the defaults rrule would take from
         `start` made explicit, so that beginning at another period changes none of them."""
-        by_weekday = [_rrule.weekday(day, ordinal) for ordinal, day in self.by_day]
+        plain = [_rrule.weekday(day) for ordinal, day in self.by_day if ordinal is None]
+        ordinals = [_rrule.weekday(day, n) for n, day in self.by_day if n is not None]
         by_month_day = list(self.by_month_day)
         by_month = list(self.by_month)
-        if not by_weekday and not by_month_day:  # as RFC 5545 and rrule take them from DTSTART
+        if not self.by_day and not by_month_day:  # as RFC 5545 and rrule take them from DTSTART
             if self.freq == "YEARLY":
                 by_month = by_month or [start.month]
                 by_month_day = [start.day]
             elif self.freq == "MONTHLY":
                 by_month_day = [start.day]
             elif self.freq == "WEEKLY":
-                by_weekday = [_rrule.weekday(start.weekday())]
-        return _rrule.rrule(
-            _RRULE_FREQUENCY[self.freq],
-            dtstart=first,
-            interval=self.interval,
-            wkst=_rrule.MO,
-            bymonth=by_month or None,
-            bymonthday=by_month_day or None,
-            byweekday=by_weekday or None,
-            byhour=start.hour,
-            byminute=start.minute,
-            bysecond=start.second,
-            cache=False,
-        )
+                plain = [_rrule.weekday(start.weekday())]
+
+        def expansion(by_weekday: list[_rrule.weekday]) -> _rrule.rrule:
+            return _rrule.rrule(
+                _RRULE_FREQUENCY[self.freq],
+                dtstart=first,
+                interval=self.interval,
+                wkst=_rrule.MO,
+                bymonth=by_month or None,
+                bymonthday=by_month_day or None,
+                byweekday=by_weekday or None,
+                byhour=start.hour,
+                byminute=start.minute,
+                bysecond=start.second,
+                cache=False,
+            )
+
+        if not (plain and ordinals):
+            return expansion(plain + ordinals)
+        # rrule keeps only days that are both one of the plain weekdays and one of the ordinal
+        # ones (BYDAY=2WE,MO gives nothing); RFC 5545 means either. Two rules, merged in order.
+        both = _rrule.rruleset(cache=False)
+        both.rrule(expansion(plain))
+        both.rrule(expansion(ordinals))
+        return both
 
     def _fast_forward(self, start: datetime, target: datetime) -> datetime:
         """The start of the last interval period, counted from `start`'s, that begins at or
@@ -497,47 +536,66 @@ def _by_day(value: str, freq: Frequency, has_by_month: bool) -> tuple[tuple[int 
     return tuple(days)
 
 
+# Every year has one of 14 shapes (leap or not, weekday of 1 January), and the Gregorian
+# calendar repeats every 400 years: the shape of each year of the cycle, by year % 400.
+_YearShape = tuple[bool, int]
+_MonthShape = tuple[bool, int, int]  # the year's shape, and a month of it
+_CYCLE_SHAPES: Final[tuple[_YearShape, ...]] = tuple(
+    (calendar.isleap(2000 + offset), date(2000 + offset, 1, 1).weekday()) for offset in range(400)
+)
+_ALL_MONTH_SHAPES: Final = frozenset(
+    (leap, weekday, month) for leap, weekday in set(_CYCLE_SHAPES) for month in range(1, 13)
+)
+
+
+@lru_cache(maxsize=1024)
+def _visited_month_shapes(freq: Frequency, interval: int, phase: int) -> frozenset[_MonthShape]:
+    """The month shapes a YEARLY or MONTHLY rule ever visits from its start, given as the start
+    year % 400 (YEARLY) or the start's month index % 4800 (MONTHLY); all of them otherwise.
+
+    The visited years (months) repeat, modulo the 400-year cycle, after at most 400 (4800)
+    intervals, so one such round is every shape the rule will ever see.
+    """
+    if freq == "YEARLY":
+        years = {(phase + k * interval) % 400 for k in range(400 // math.gcd(interval, 400))}
+        return frozenset((*_CYCLE_SHAPES[year], month) for year in years for month in range(1, 13))
+    if freq == "MONTHLY":
+        rounds = range(4800 // math.gcd(interval, 4800))
+        months = {(phase + k * interval) % 4800 for k in rounds}
+        return frozenset((*_CYCLE_SHAPES[index // 12], index % 12 + 1) for index in months)
+    return _ALL_MONTH_SHAPES
+
+
 @lru_cache(maxsize=1024)
 def _can_occur(
     freq: Frequency,
     by_day: tuple[tuple[int | None, int], ...],
     by_month_day: tuple[int, ...],
     by_month: tuple[int, ...],
+    shapes: frozenset[_MonthShape] = _ALL_MONTH_SHAPES,
 ) -> bool:
-    """Whether some date of some year matches all of BYDAY, BYMONTHDAY and BYMONTH.
-
-    Every year has one of 14 shapes (leap or not, weekday of 1 January), and each shape comes
-    back in every 28 years or so, so looking at all 14 decides it. Only rules with a
-    BYMONTHDAY or a BYDAY ordinal can fail; the others need no look.
-    """
+    """Whether some day of a month of one of `shapes` matches all of BYDAY, BYMONTHDAY and
+    BYMONTH. Over all shapes this decides whether a rule can ever occur, whatever its start."""
+    months = [shape for shape in shapes if not by_month or shape[2] in by_month]
     if not by_month_day and all(ordinal is None for ordinal, _ in by_day):
-        return True
-    months = set(by_month) or set(range(1, 13))
+        return bool(months)  # a month holds every weekday
     within_year = freq == "YEARLY" and not by_month
-    for leap in (False, True):
-        month_lengths = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    for leap, first_weekday, month in months:
+        length = calendar.monthrange(2000 if leap else 2001, month)[1]
         year_length = 366 if leap else 365
-        for first_weekday in range(7):
-            day_of_year = 0
-            for month, length in enumerate(month_lengths, start=1):
-                for day in range(1, length + 1):
-                    day_of_year += 1
-                    if month not in months:
-                        continue
-                    if (
-                        by_month_day
-                        and day not in by_month_day
-                        and day - length - 1 not in by_month_day
-                    ):
-                        continue
-                    if not by_day:
-                        return True
-                    weekday = (first_weekday + day_of_year - 1) % 7
-                    position, span = (day_of_year, year_length) if within_year else (day, length)
-                    forward, backward = (position - 1) // 7 + 1, -((span - position) // 7 + 1)
-                    if any(
-                        wanted == weekday and ordinal in (None, forward, backward)
-                        for ordinal, wanted in by_day
-                    ):
-                        return True
+        before = (date(2000 if leap else 2001, month, 1) - date(2000 if leap else 2001, 1, 1)).days
+        for day in range(1, length + 1):
+            if by_month_day and day not in by_month_day and day - length - 1 not in by_month_day:
+                continue
+            if not by_day:
+                return True
+            day_of_year = before + day
+            weekday = (first_weekday + day_of_year - 1) % 7
+            position, span = (day_of_year, year_length) if within_year else (day, length)
+            forward, backward = (position - 1) // 7 + 1, -((span - position) // 7 + 1)
+            if any(
+                wanted == weekday and ordinal in (None, forward, backward)
+                for ordinal, wanted in by_day
+            ):
+                return True
     return False

@@ -291,6 +291,31 @@ def test_yearly_on_the_first_sunday_of_the_year() -> None:
     assert next_due("FREQ=YEARLY;BYDAY=1SU", utc(2027, 1, 3, 9)) == utc(2028, 1, 2, 9)
 
 
+def test_plain_and_ordinal_weekdays_together_mean_either() -> None:
+    # The second Wednesday, and every Monday (rrule alone would keep only days that are both).
+    assert chain("FREQ=MONTHLY;BYDAY=2WE,MO", utc(2027, 1, 1, 9), 4) == [
+        utc(2027, 1, 4, 9),
+        utc(2027, 1, 11, 9),
+        utc(2027, 1, 13, 9),
+        utc(2027, 1, 18, 9),
+    ]
+    # The last Friday of September, and its Saturdays.
+    assert chain("FREQ=YEARLY;BYDAY=-1FR,SA;BYMONTH=9", utc(2027, 9, 18, 9), 3) == [
+        utc(2027, 9, 24, 9),
+        utc(2027, 9, 25, 9),
+        utc(2028, 9, 2, 9),
+    ]
+
+
+def test_a_day_named_twice_in_byday_is_one_occurrence() -> None:
+    # 4 January 2027 is a Monday and the first Monday: counted once.
+    following = rule("FREQ=MONTHLY;BYDAY=MO,1MO;COUNT=3").next_occurrence(
+        utc(2027, 1, 1, 9), None, utc(2027, 1, 5)
+    )
+
+    assert following == NextOccurrence(utc(2027, 1, 11, 9), "FREQ=MONTHLY;BYDAY=MO,1MO;COUNT=1")
+
+
 def test_the_due_date_need_not_match_the_rule() -> None:
     # Due on a Tuesday, repeating on Mondays: the next is the coming Monday.
     assert next_due("FREQ=WEEKLY;BYDAY=MO", utc(2027, 1, 5, 9)) == utc(2027, 1, 11, 9)
@@ -487,24 +512,39 @@ def test_monthly_on_the_31st_is_the_31st_of_the_zone() -> None:
 # --- rules that yield nothing more, and bounded search ---------------------------------------
 
 
-def test_a_rule_that_never_occurs_from_its_start_ends_the_series() -> None:
-    # Every 7 days from a Tuesday never lands on a Monday.
-    assert next_due("FREQ=DAILY;INTERVAL=7;BYDAY=MO", utc(2027, 1, 5, 9)) is None
-    # Monthly in February, on the day of the due date: the 31st.
-    assert next_due("FREQ=MONTHLY;BYMONTH=2", utc(2027, 1, 31, 9)) is None
-    # Every fourth year from 2027: never a leap year.
-    assert next_due("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", utc(2027, 3, 1)) is None
+@pytest.mark.parametrize(
+    ("text", "due_at"),
+    [
+        # Every 7 (14) days from a Tuesday never lands on a Monday.
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=MO", utc(2027, 1, 5, 9)),
+        ("FREQ=DAILY;INTERVAL=14;BYDAY=MO;COUNT=5", utc(2027, 1, 5, 9)),
+        # Monthly in February, on the day of the due date: the 31st.
+        ("FREQ=MONTHLY;BYMONTH=2", utc(2027, 1, 31, 9)),
+        ("FREQ=YEARLY;BYMONTH=2", utc(2027, 1, 30, 9)),
+        # Every other month from January: never February.
+        ("FREQ=MONTHLY;INTERVAL=2;BYMONTH=2", utc(2027, 1, 1, 9)),
+        # Every other (fourth) year from 2027: never a leap year.
+        ("FREQ=YEARLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29", utc(2027, 3, 1)),
+        ("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", utc(2027, 1, 1)),
+        ("FREQ=MONTHLY;INTERVAL=48;BYMONTHDAY=29", utc(2027, 2, 1)),
+    ],
+)
+def test_a_rule_that_never_occurs_from_its_start_ends_the_series(
+    text: str, due_at: datetime
+) -> None:
+    assert next_due(text, due_at) is None
 
 
-def test_a_long_search_ends_within_the_horizon() -> None:
-    # These would make rrule search to year 9999; they end the series instead.
-    assert (
-        next_due("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", utc(2027, 1, 1)) is None
-    )
-    assert (
-        next_due("FREQ=DAILY;INTERVAL=7;BYDAY=MO;COUNT=5", utc(1, 1, 2, 9), utc(2027, 1, 1)) is None
-    )
-    assert next_due("FREQ=DAILY;INTERVAL=700;BYDAY=MO", utc(1, 1, 2, 9), utc(2027, 1, 1)) is None
+def test_a_long_search_ends_at_the_horizon() -> None:
+    # Plain rrule searches to year 9999 for this one and finds nothing.
+    text = "FREQ=DAILY;INTERVAL=27;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO"
+    assert next_due(text, utc(2027, 1, 3, 9)) is None
+    # Plain rrule finds 2860-02-29: past the horizon, the series ends.
+    assert next_due("FREQ=DAILY;INTERVAL=71;BYMONTH=2;BYMONTHDAY=29", utc(2027, 1, 1, 9)) is None
+    # With COUNT every occurrence from the due date is counted, over the same horizon.
+    text = "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1000"
+    assert next_due(text, utc(1800, 1, 1), utc(2026, 1, 1)) is None
+    assert next_due(text, utc(1900, 1, 1), utc(2026, 1, 1)) == utc(2028, 2, 29)
 
 
 def test_sparse_rules_inside_the_horizon_are_found() -> None:
@@ -542,7 +582,7 @@ def rules(draw: st.DrawFn) -> str:
     freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
     parts = [f"FREQ={freq}"]
     if draw(st.booleans()):
-        parts.append(f"INTERVAL={draw(st.sampled_from([1, 2, 3, 5, 12]))}")
+        parts.append(f"INTERVAL={draw(st.sampled_from([1, 2, 3, 4, 5, 7, 12, 14]))}")
     if draw(st.booleans()):
         ordinals = freq in ("MONTHLY", "YEARLY") and draw(st.booleans())
         days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=3, unique=True))
