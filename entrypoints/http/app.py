@@ -31,6 +31,7 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import declare_error_headers, docs_asset, openapi_config
 from entrypoints.http.operations import health, metrics_endpoint, openapi_json, ready
 from entrypoints.logs import access_logger, configure_logging
+from entrypoints.mcp.http import McpEndpoint
 
 logger = logging.getLogger("taskapi")
 
@@ -125,6 +126,27 @@ def create_app(
     container = container or build_container()
     settings: Settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
+    access_log = (
+        access_logger(settings.log_format, settings.log_level) if settings.access_log else None
+    )
+    verifier = None
+    if settings.auth_mode == "jwt":
+        verifier = JwtVerifier(
+            secret=settings.jwt_secret,
+            public_key=settings.jwt_public_key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway_seconds=settings.jwt_leeway_seconds,
+        )
+    # The use cases as MCP tools at /mcp; the same token verifier as the task routes.
+    mcp = McpEndpoint(
+        container,
+        settings,
+        verifier=verifier,
+        max_body_bytes=MAX_BODY_BYTES,
+        version=_version(),
+        access_log=access_log,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -141,7 +163,8 @@ def create_app(
         if settle_garbage_collector:
             _settle_garbage_collector()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             for task in background:
                 task.cancel()
@@ -150,16 +173,8 @@ def create_app(
 
     task_routes: Any = TaskController
     authenticator = None
-    if settings.auth_mode == "jwt":
-        authenticator = Authenticator(
-            JwtVerifier(
-                secret=settings.jwt_secret,
-                public_key=settings.jwt_public_key,
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                leeway_seconds=settings.jwt_leeway_seconds,
-            )
-        )
+    if verifier is not None:
+        authenticator = Authenticator(verifier)
         task_routes = Router(
             path="/",
             route_handlers=[TaskController],
@@ -185,7 +200,15 @@ def create_app(
         )
 
     app = Litestar(
-        route_handlers=[task_routes, health, ready, metrics_endpoint, openapi_json, docs_asset],
+        route_handlers=[
+            task_routes,
+            mcp.route_handler(),
+            health,
+            ready,
+            metrics_endpoint,
+            openapi_json,
+            docs_asset,
+        ],
         middleware=middleware,
         stores=stores,
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
@@ -230,9 +253,7 @@ def create_app(
     # the router, before any route middleware) carry the request id too.
     app.asgi_handler = EdgeMiddleware(
         app.asgi_handler,
-        access_log=access_logger(settings.log_format, settings.log_level)
-        if settings.access_log
-        else None,
+        access_log=access_log,
         allow_by_route=_allow_by_route(app),
     )
     return app
