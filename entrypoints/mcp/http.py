@@ -83,16 +83,21 @@ class McpEndpoint:
             container, transport="http", tokens=verifier is not None, access_log=access_log
         )
         self.server = build_server(calls, version)
+        self._security = transport_security(settings)
+        self._max_body_bytes = max_body_bytes
+        self.sessions: StreamableHTTPSessionManager | None = None
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """A session manager per run of the app's lifespan: the SDK's runs once only, and an
+        app may be started again (the tests' ASGI clients start it per request)."""
         self.sessions = StreamableHTTPSessionManager(
             app=self.server,
             json_response=True,
             stateless=True,
-            security_settings=transport_security(settings),
-            max_request_body_size=max_body_bytes,
+            security_settings=self._security,
+            max_request_body_size=self._max_body_bytes,
         )
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
         async with self.sessions.run():
             yield
 
@@ -105,6 +110,8 @@ class McpEndpoint:
                 await _unauthorized(scope, send, refusal, authorization is not None)
                 return
             scope[SUBJECT_KEY] = subject  # type: ignore[typeddict-unknown-key]
+        if self.sessions is None:
+            raise RuntimeError("/mcp was called before the app's lifespan started")
         await self.sessions.handle_request(scope, receive, send)  # type: ignore[arg-type]
 
     def route_handler(self) -> ASGIRouteHandler:
