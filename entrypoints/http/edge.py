@@ -74,12 +74,12 @@ class EdgeMiddleware:
         raw_path = scope.get("raw_path")
         if raw_path and b"%2" in raw_path and _ENCODED_SLASH.search(raw_path):
             scope["path"] = _path_keeping_encoded_slashes(raw_path)
-        private = scope["path"].startswith("/api/")
+        private = scope["path"].startswith("/api/") or scope["path"] == "/mcp"
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status = int(message["status"])  # the MCP SDK sends an HTTPStatus
                 headers = []
                 varies_by_origin = False
                 for raw_name, value in message.get("headers", ()):

@@ -79,16 +79,22 @@ def error_response(
     return Response(ErrorEnvelope(error=body), status_code=status, headers=dict(headers or {}))
 
 
-def _validation_response(
-    request: Request[Any, Any, Any], errors: list[FieldError]
-) -> Response[ErrorEnvelope]:
+def validation_error(errors: list[FieldError]) -> tuple[str, list[FieldError]]:
+    """A VALIDATION_ERROR's message and details (the REST API's and the MCP tools')."""
     first = errors[0]
     message = f"{first.field} {first.message}"
     if len(errors) > MAX_DETAILS:
         # An answer must not grow with the request (5,000 unknown parameters were a 304 KB
         # answer): the first few name the problem, the message says how many there were.
         message += f" (and {len(errors) - 1} more problems; details lists the first {MAX_DETAILS})"
-    return error_response(request, 422, "VALIDATION_ERROR", message, details=errors[:MAX_DETAILS])
+    return message, errors[:MAX_DETAILS]
+
+
+def _validation_response(
+    request: Request[Any, Any, Any], errors: list[FieldError]
+) -> Response[ErrorEnvelope]:
+    message, details = validation_error(errors)
+    return error_response(request, 422, "VALIDATION_ERROR", message, details=details)
 
 
 def _on_request_invalid(request: Request[Any, Any, Any], exc: RequestInvalid) -> Response[Any]:

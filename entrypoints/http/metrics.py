@@ -34,6 +34,17 @@ LATENCY: Final = Histogram(
     ["route", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+TOOL_CALLS: Final = Counter(
+    "taskapi_mcp_tool_calls_total",
+    "MCP tool calls by tool and outcome (ok, or the error code of a tool error)",
+    ["tool", "outcome"],
+)
+TOOL_LATENCY: Final = Histogram(
+    "taskapi_mcp_tool_call_duration_seconds",
+    "MCP tool call duration by tool, from decoding its arguments to its result",
+    ["tool"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 POOL: Final = Gauge(
     "taskapi_db_pool_connections",
     "Database pool connections by state (summed over live worker processes)",
@@ -64,6 +75,12 @@ def observe(route: str, method: str, status: int, seconds: float) -> None:
     count, latency = children
     count.inc()
     latency.observe(seconds)
+
+
+def observe_tool_call(tool: str, outcome: str, seconds: float) -> None:
+    """`tool` and `outcome` come from fixed sets (the tools, the error codes): bounded labels."""
+    TOOL_CALLS.labels(tool, outcome).inc()
+    TOOL_LATENCY.labels(tool).observe(seconds)
 
 
 def record_pool(stats: Mapping[str, int]) -> None:
