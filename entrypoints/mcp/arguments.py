@@ -107,12 +107,13 @@ class ListTasksArguments(Struct, kw_only=True, forbid_unknown_fields=True):
         ]
         | None
     ) = None
-    # TODO(lead, contract 1.1 tags): pass `tags` into the TaskFilter once the use case
-    # filters by tag (tools.py, `_list_tasks`); until then it is accepted and ignored.
     tags: (
         Annotated[
             str,
-            Meta(description="Only tasks with this tag (comma-separated: with every one of them)"),
+            Meta(
+                description="Only tasks with this tag (1 to 5, comma-separated: with every one)",
+                extra_json_schema={"minLength": 1},
+            ),
         ]
         | None
     ) = None

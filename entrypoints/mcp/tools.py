@@ -105,7 +105,7 @@ async def _list_tasks(container: Container, owner: str, args: ListTasksArguments
             search=args.q,
             due_before=args.due_before,
             due_after=args.due_after,
-            # TODO(lead, contract 1.1): tags=args.tags, once TaskFilter filters by tag.
+            tags=None if args.tags is None else tuple(args.tags.split(",")),
         ),
         order=args.order(),
         limit=args.limit,
@@ -130,20 +130,27 @@ async def _get_task(container: Container, owner: str, args: TaskArguments) -> Ou
 
 async def _update_task(container: Container, owner: str, args: UpdateTaskArguments) -> Outcome:
     command = PatchTaskCommand(_ref(owner, args.task_id), args.to_changes())
-    task = await container.patch_task()(command)
-    return Outcome(task_content(task), f"Updated {_about(task)}, now at version {task.version}.")
+    changed = await container.patch_task()(command)
+    task = changed.task
+    summary = f"Updated {_about(task)}, now at version {task.version}"
+    if changed.next_occurrence is not None:
+        summary += f"; the series continues with {_about(changed.next_occurrence)}"
+    return Outcome(task_content(task), summary + ".")
 
 
 async def _complete_task(container: Container, owner: str, args: CompleteTaskArguments) -> Outcome:
     command = SetCompletionCommand(_ref(owner, args.task_id), args.completed)
-    task = await container.set_completion()(command)
-    # TODO(lead, contract 1.1 recurrence): the next occurrence the completion made, as the
-    # REST `meta.next_occurrence` gives it (task_content of it, or None).
-    next_occurrence = None
-    verb = "Completed" if task.completed else "Reopened"
+    changed = await container.set_completion()(command)
+    task, following = changed.task, changed.next_occurrence
+    summary = f"{'Completed' if task.completed else 'Reopened'} {_about(task)}"
+    if following is not None:
+        summary += f"; next occurrence {_about(following)}"
     return Outcome(
-        {"task": task_content(task), "next_occurrence": next_occurrence},
-        f"{verb} {_about(task)}.",
+        {
+            "task": task_content(task),
+            "next_occurrence": None if following is None else task_content(following),
+        },
+        summary + ".",
     )
 
 
@@ -178,8 +185,10 @@ _TASK: Final = output_schema(TaskRead)
 _NULLABLE_TASK: Final = {"anyOf": [_TASK, {"type": "null"}]}
 _TASK_RULES: Final = (
     "A task has: id, user_id, title, description (or null), completed, completed_at, due_at "
-    "(RFC 3339 in UTC, or null), priority (none, low, medium, high), created_at, updated_at "
-    "and version."
+    "(RFC 3339 in UTC, or null), priority (none, low, medium, high), tags (a sorted list), "
+    "recurrence (an RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=MO, or null), time_zone (IANA, "
+    "or null for UTC), remind_at (RFC 3339, or null), series_id (the first task of its "
+    "recurring series, or null), created_at, updated_at and version."
 )
 
 TOOLS: Final[tuple[ToolSpec, ...]] = (
@@ -188,7 +197,10 @@ TOOLS: Final[tuple[ToolSpec, ...]] = (
         title="Add a task",
         description="Create a task for the user. Only `title` is needed; `description`, "
         "`due_at` (an RFC 3339 timestamp with an offset, e.g. 2026-12-01T17:00:00Z or "
-        "2026-12-01T18:00:00+01:00), `priority` (none, low, medium, high; default none) and "
+        "2026-12-01T18:00:00+01:00), `priority` (none, low, medium, high; default none), "
+        "`tags` (a list of short words), `recurrence` (an RFC 5545 RRULE, e.g. "
+        "FREQ=WEEKLY;BYDAY=SU for every Sunday; needs `due_at`), `time_zone` (IANA, e.g. "
+        "Europe/Berlin: a recurring task keeps its local time there), `remind_at` and "
         "`completed` are optional. Returns the new task. " + _TASK_RULES,
         arguments=AddTaskArguments,
         output_schema=_TASK,
@@ -202,7 +214,8 @@ TOOLS: Final[tuple[ToolSpec, ...]] = (
         title="List tasks",
         description="List the user's tasks, newest first unless `sort` says otherwise, "
         "filtered by `status` (all, pending, completed), `q` (text in the title or "
-        "description), `priority`, and `due_before` / `due_after` (RFC 3339 timestamps; "
+        "description), `tags` (comma-separated; tasks with every one), `priority`, and "
+        "`due_before` / `due_after` (RFC 3339 timestamps; "
         "for overdue tasks use status=pending and due_before=now). Returns at most `limit` "
         "tasks (default 50) and `next_cursor`: when it is not null, call again with the same "
         "arguments and `cursor` set to it for the next page.",
@@ -231,9 +244,11 @@ TOOLS: Final[tuple[ToolSpec, ...]] = (
         name="update_task",
         title="Change a task",
         description="Change some fields of a task: give only those to change (`title`, "
-        "`description`, `due_at`, `priority`, `completed`). null clears `description` or "
-        "`due_at`; `title`, `priority` and `completed` cannot be null. Returns the task as "
-        "it is now; its version goes up by one when something changed.",
+        "`description`, `due_at`, `priority`, `completed`, `tags`, `recurrence`, "
+        "`time_zone`, `remind_at`). null clears `description`, `due_at`, `recurrence`, "
+        "`time_zone` or `remind_at`; `title`, `priority`, `completed` and `tags` cannot be "
+        "null (send [] to clear tags). Returns the task as it is now; its version goes up by "
+        "one when something changed.",
         arguments=UpdateTaskArguments,
         output_schema=_TASK,
         annotations=ToolAnnotations(

@@ -10,8 +10,8 @@ from domain.ids import UUID_PATTERN
 from domain.task import (
     DESCRIPTION_MAX_LENGTH,
     EDITABLE_FIELDS,
-    FIELD_NAMES,
     OWNER_PATTERN,
+    SHOWN_NAMES,
     TITLE_PATTERN,
     Priority,
 )
@@ -105,8 +105,8 @@ async def test_a_task_result_has_the_rest_tasks_fields(session: Session) -> None
     schema = (await _schemas(session))["get_task"].output_schema
 
     assert schema is not None
-    assert list(schema["properties"]) == list(FIELD_NAMES)
-    assert set(schema["required"]) == set(FIELD_NAMES)
+    assert list(schema["properties"]) == list(SHOWN_NAMES)
+    assert set(schema["required"]) == set(SHOWN_NAMES)
 
 
 async def test_add_task_returns_the_task_as_rest_get_shows_it(
@@ -169,12 +169,40 @@ async def test_list_tasks_defaults_to_50(session: Session, served: Served, owner
     assert page["tasks"][0]["title"] == "task 50"  # newest first
 
 
-async def test_list_tasks_accepts_tags(session: Session, owner: str) -> None:
-    await call(session, "add_task", user_id=owner, title="tagged or not")
+async def test_list_tasks_filters_by_tags(session: Session, owner: str) -> None:
+    await call(session, "add_task", user_id=owner, title="untagged")
+    home = await call(session, "add_task", user_id=owner, title="home", tags=["Home"])
+    both = await call(session, "add_task", user_id=owner, title="both", tags=["home", "work"])
 
-    page = await call(session, "list_tasks", user_id=owner, tags="home")
+    one = await call(session, "list_tasks", user_id=owner, tags="home")
+    two = await call(session, "list_tasks", user_id=owner, tags="work,HOME")
 
-    assert isinstance(page["tasks"], list)
+    assert [t["id"] for t in one["tasks"]] == [both["id"], home["id"]]
+    assert [t["id"] for t in two["tasks"]] == [both["id"]]
+
+
+async def test_completing_a_recurring_task_returns_its_next_occurrence(
+    session: Session, served: Served, owner: str
+) -> None:
+    task = await call(
+        session,
+        "add_task",
+        user_id=owner,
+        title="Call mom",
+        recurrence="FREQ=WEEKLY;BYDAY=SU",
+        time_zone="Europe/Berlin",
+        due_at="2030-01-06T18:00:00+01:00",
+        tags=["family"],
+    )
+
+    completed = await call(session, "complete_task", user_id=owner, task_id=task["id"])
+
+    following = completed["next_occurrence"]
+    assert following["due_at"] == "2030-01-13T17:00:00.000000Z"
+    assert following["series_id"] == task["id"]
+    assert (following["recurrence"], following["tags"]) == ("FREQ=WEEKLY;BYDAY=SU", ["family"])
+    shown = await served.rest.get(f"/api/{owner}/tasks/{following['id']}")
+    assert shown.json()["data"] == following
 
 
 async def test_get_update_complete_and_delete(session: Session, served: Served, owner: str) -> None:
