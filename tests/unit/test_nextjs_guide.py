@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.config import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "nextjs.md"
 BLOCK = re.compile(
@@ -57,3 +59,14 @@ def test_a_changed_line_is_caught(tmp_path: Path) -> None:
 
     assert region(source, "x") == "const a = 1;\n"
     assert region(source, "x") != "const a = 2;\n"
+
+
+def test_the_guides_taskapi_environment_is_what_the_service_reads() -> None:
+    settings = Settings.from_env(
+        environ={}, env_file=ROOT / "clients/typescript/examples/taskapi.env"
+    )
+
+    assert settings.auth_mode == "jwt"
+    assert settings.jwt_jwks_url == "https://app.example.com/api/auth/jwks"
+    assert settings.jwt_issuer == settings.jwt_audience == "https://app.example.com"
+    assert settings.cors_origins == ("https://app.example.com",)
