@@ -411,3 +411,68 @@ async def test_add_if_fewer_than_stops_at_the_limit(uow: UnitOfWorkFactory, owne
     assert added == [True, True, False]
     async with uow() as unit:
         assert await unit.tasks.count(owner) == 2
+
+
+async def test_the_1_1_fields_read_back(uow: UnitOfWorkFactory, owner: str) -> None:
+    task = make_task(
+        owner,
+        tags=("été", "work"),
+        recurrence="FREQ=MONTHLY;BYDAY=-1FR",
+        time_zone="Europe/Berlin",
+        due_at=T0 + timedelta(days=3),
+        remind_at=T0 + timedelta(days=2, microseconds=7),
+    )
+    following = (
+        task.recur(new_task_id(), T0) if task.apply(TaskChanges(completed=True), T0) else None
+    )
+    assert following is not None
+    await store(uow, task, following)
+
+    async with uow() as unit:
+        loaded, loaded_next = (
+            await unit.tasks.get(owner, task.id),
+            await unit.tasks.get(owner, following.id),
+        )
+
+    assert loaded == task
+    assert (loaded.recurred, loaded.series_id) == (True, task.id)
+    assert loaded_next == following
+
+
+async def test_the_tag_filter_needs_every_tag(uow: UnitOfWorkFactory, owner: str) -> None:
+    both = make_task(owner, "both", tags=("a", "b"), at=T0)
+    only_a = make_task(owner, "a", tags=("a",), at=T0 + timedelta(seconds=1))
+    none = make_task(owner, "none", at=T0 + timedelta(seconds=2))
+    other = make_task(f"{owner}-other", "other", tags=("a", "b"))
+    await store(uow, both, only_a, none, other)
+
+    def query(*tags: str) -> TaskQuery:
+        return TaskQuery(TaskFilter(tags=tags), TaskOrder(), limit=10)
+
+    assert [t.id for t in await listing(uow, owner, query("a"))] == [only_a.id, both.id]
+    assert [t.id for t in await listing(uow, owner, query("a", "b"))] == [both.id]
+    assert await listing(uow, owner, query("c")) == []
+
+
+async def test_tag_counts_are_the_owners_in_code_point_order(
+    uow: UnitOfWorkFactory, owner: str
+) -> None:
+    done = make_task(owner, tags=("work", "Ωmega"), completed=True)
+    await store(
+        uow,
+        make_task(owner, tags=("work", "b")),
+        done,
+        make_task(owner, tags=("Z",)),
+        make_task(owner),
+        make_task(f"{owner}-other", tags=("work", "secret")),
+    )
+
+    async with uow() as unit:
+        counts = await unit.tasks.tag_counts(owner)
+
+    assert [(c.tag, c.tasks, c.pending) for c in counts] == [
+        ("b", 1, 1),
+        ("work", 2, 1),
+        ("z", 1, 1),
+        ("ωmega", 1, 0),
+    ]
