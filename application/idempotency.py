@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
+from application.commands import TaskFields
 from domain.errors import DomainError, ValidationFailed
 from domain.task import Task
 
@@ -42,6 +44,23 @@ def check_idempotency_key(key: str) -> str:
 def fingerprint(*parts: object) -> str:
     """A stable digest of what a request asked for."""
     return hashlib.sha256("\x1f".join(repr(p) for p in parts).encode()).hexdigest()
+
+
+# The fields a version 1 request could set: their digest is the one version 1 stored.
+_VERSION_1_FIELDS: Final = ("title", "description", "completed", "due_at", "priority")
+
+
+def fields_fingerprint(fields: TaskFields) -> str:
+    """The digest of a create's fields, the same for a version 1 request before and after an
+    upgrade (a client retrying across a deploy gets its replay, not a 409): the fields added
+    since count only when they are set, so version 1's digest is unchanged."""
+    unset = TaskFields(title=fields.title)
+    shown = [
+        f"{f.name}={getattr(fields, f.name)!r}"
+        for f in dataclasses.fields(fields)
+        if f.name in _VERSION_1_FIELDS or getattr(fields, f.name) != getattr(unset, f.name)
+    ]
+    return hashlib.sha256(f"TaskFields({', '.join(shown)})".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,5 +107,6 @@ __all__ = [
     "IdempotencyStore",
     "StoredResult",
     "check_idempotency_key",
+    "fields_fingerprint",
     "fingerprint",
 ]

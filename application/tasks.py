@@ -25,7 +25,7 @@ from application.idempotency import (
     IdempotencyKeyReused,
     StoredResult,
     check_idempotency_key,
-    fingerprint,
+    fields_fingerprint,
 )
 from application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import TaskLimitReached, TaskNotFound, ValidationFailed, VersionConflict
@@ -73,9 +73,11 @@ class CreateTask:
         # Without a key the insert is the only write: one statement, one round trip.
         async with self._uow(one_write=key is None) as uow:
             if key is not None:
-                earlier = await uow.idempotency.claim(task.user_id, key, fingerprint(fields), now)
+                earlier = await uow.idempotency.claim(
+                    task.user_id, key, fields_fingerprint(fields), now
+                )
                 if earlier is not None:
-                    return _replay(earlier, fingerprint(fields))
+                    return _replay(earlier, fields_fingerprint(fields))
             if not await uow.tasks.add_if_fewer_than(task, self._max_tasks):
                 raise TaskLimitReached(self._max_tasks)
             if key is not None:
@@ -131,10 +133,12 @@ class ListTasks:
         if not 1 <= query.limit <= MAX_PAGE_SIZE:
             raise ValidationFailed("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         task_filter = _checked_filter(query.filter)
+        # Cursors are bound to the filters as given, but for tags as normalized (Work,home and
+        # home,work are one listing). Other filters stay as given: cursors handed out before
+        # tags existed keep working.
+        bound = replace(query.filter, tags=task_filter.tags)
         after = (
-            None
-            if query.cursor is None
-            else self._cursors.decode(query.cursor, query.order, query.filter)
+            None if query.cursor is None else self._cursors.decode(query.cursor, query.order, bound)
         )
         # One extra row tells whether a next page exists without a second query.
         task_query = TaskQuery(task_filter, query.order, query.limit + 1, after)
@@ -145,7 +149,7 @@ class ListTasks:
             tasks = tasks[: query.limit]
             last = tasks[-1]
             position = Position(query.order.value_of(last), last.id)
-            next_cursor = self._cursors.encode(position, query.order, query.filter)
+            next_cursor = self._cursors.encode(position, query.order, bound)
         return TaskPage(items=tasks, limit=query.limit, next_cursor=next_cursor)
 
 

@@ -16,10 +16,9 @@ this module does, and why:
   occurrence carries only its instant, so a series whose wall-clock time fell in a gap keeps
   the shifted time (03:30) afterwards; no rule part may hold the hour (BYHOUR is refused).
 - **Late completion.** The next occurrence is the first one later than both `due_at` and the
-  completion. Occurrences passed over (later than `due_at`, not later than the completion)
-  are consumed: with `COUNT` each one uses up one of the occurrences still to come, and if
-  they run out the series ends. `COUNT` counts this occurrence too, so the next carries
-  `COUNT - 1 - skipped`; `COUNT=1` ends the series. An early completion (before `due_at`)
+  completion: the dates a late completion passed over are skipped, not created. `COUNT`
+  counts occurrences (tasks), not dates: the next carries `COUNT - 1` whatever was skipped,
+  as the contract says, and `COUNT=1` ends the series. An early completion (before `due_at`)
   skips nothing: the next is the first occurrence after `due_at`.
 - **UNTIL** is a UTC instant compared, inclusively, with each occurrence as a UTC instant. A
   date-only `UNTIL=YYYYMMDD` means that whole UTC day (up to 23:59:59.999999Z). An
@@ -36,11 +35,10 @@ this module does, and why:
   cycle, so the same check over the visited shapes answers them at once.
 - **BYDAY mixing plain and ordinal days** (`BYDAY=2WE,MO`) means either, as RFC 5545 says;
   rrule alone keeps only days that are both, so such a rule is expanded as two, merged.
-- **Bounded search.** Expansion never runs without bound. Without `COUNT` the search jumps
-  forward by whole intervals to just before the completion (the interval phase and every
-  default the start implies are kept explicit), then looks at most a horizon ahead: 100
-  years, or 400 intervals when longer. With `COUNT` (at most 1000 occurrences, each of which
-  must be counted) it looks from `due_at` over the same horizon. rrule itself only stops at
+- **Bounded search.** Expansion never runs without bound. The search jumps forward by whole
+  intervals to just before the completion (the interval phase and every default the start
+  implies are kept explicit), then looks at most a horizon ahead: 100 years, or 400
+  intervals when longer. rrule itself only stops at
   year 9999, so the window is moved by whole 400-year Gregorian cycles (which repeat weekdays
   and leap years exactly) until year 9999 falls between 0 and 399 years after the horizon.
   A rule with no occurrence in the window ends the series (returns None), as does a date
@@ -208,7 +206,7 @@ class NextOccurrence:
     """The next task of a series: when it is due, and the rule it carries."""
 
     due_at: datetime  # aware, UTC
-    recurrence: str  # the rule with COUNT lowered by the occurrences used up, else unchanged
+    recurrence: str  # the rule with COUNT lowered by one, else unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,22 +244,15 @@ class Recurrence:
             return None
         if not self._can_occur_from(start):
             return None
-        occurrences = self._expand(start, target if remaining is None else None)
-        for local in occurrences:
+        for local in self._expand(start, target):
             try:
                 instant = local.replace(microsecond=due.microsecond, tzinfo=zone).astimezone(UTC)
             except OverflowError:  # past 9999-12-31 in UTC
                 return None
-            if instant <= due:
+            if instant <= threshold:  # this one, or one a late completion passed over
                 continue
             if self.until is not None and instant > self.until:
                 return None
-            if instant <= threshold:  # passed over by a late completion: used up
-                if remaining is not None:
-                    remaining -= 1
-                    if remaining == 0:
-                        return None
-                continue
             return NextOccurrence(
                 due_at=instant,
                 recurrence=self.text if remaining is None else self._with_count(remaining),

@@ -109,6 +109,16 @@ def to_utc(value: datetime, field: str) -> datetime:
     return utc
 
 
+def _storable(value: datetime) -> bool:
+    """Whether a computed timestamp keeps the rules a given one must (years 1 to 9999 in UTC,
+    and not the instants drivers read as infinity)."""
+    try:
+        to_utc(value, "due_at")
+    except ValidationFailed:
+        return False
+    return True
+
+
 class _Unset:
     """Marks a field that a change leaves as it is (distinct from None)."""
 
@@ -390,8 +400,8 @@ class Task:
             return None
         self.recurred = True
         following = rule.next_occurrence(self.due_at, self.time_zone, now)
-        if following is None:
-            return None
+        if following is None or not _storable(following.due_at):
+            return None  # the series ends (at the latest at the end of year 9999)
         if self.series_id is None:
             self.series_id = self.id
         remind_at = None
@@ -399,6 +409,8 @@ class Task:
             try:
                 remind_at = following.due_at + (self.remind_at - self.due_at)
             except OverflowError:  # a reminder years before a date near year 1: none
+                remind_at = None
+            if remind_at is not None and not _storable(remind_at):
                 remind_at = None
         return Task(
             id=next_id,

@@ -178,17 +178,14 @@ class JwksVerifier:
         self._fetch_timeout = fetch_timeout
         self._min_refresh_interval = min_refresh_interval
         self._clock = clock
-        # Made once: a client loads its TLS trust store, too slow to repeat on the loop.
-        self._client = httpx.AsyncClient(
-            timeout=fetch_timeout,
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            headers={"Accept": "application/jwk-set+json, application/json"},
-        )
+        # Made once a run, not a fetch: a client loads its TLS trust store, too slow to repeat
+        # on the loop.
+        self._client: httpx.AsyncClient | None = None
         self._keys = KeySet()
         self._last_document: bytes | None = None
         self._reachable = False  # the last fetch's outcome
-        self._last_attempt: float | None = None
+        self._last_attempt: float | None = None  # any fetch: the background's too
+        self._last_triggered: float | None = None  # a fetch an unknown kid asked for
         self._inflight: asyncio.Task[None] | None = None
         self._background: asyncio.Task[None] | None = None
         self.fetches = 0  # attempts, for logs and tests
@@ -209,7 +206,9 @@ class JwksVerifier:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def subject(self, token: str) -> str:
         algorithm, kid = _token_header(token)
@@ -243,14 +242,17 @@ class JwksVerifier:
         return candidates[0] if candidates else None
 
     async def _refresh_for_unknown_key(self) -> None:
-        """Join the fetch under way, or start one unless one started less than
-        min_refresh_interval ago."""
+        """Join the fetch under way, or start one unless an unknown kid started one less
+        than min_refresh_interval ago (a background refresh does not count: a key rotated
+        just after it is still fetched when its first token comes)."""
         if self._inflight is None:
+            now = self._clock()
             if (
-                self._last_attempt is not None
-                and self._clock() - self._last_attempt < self._min_refresh_interval
+                self._last_triggered is not None
+                and now - self._last_triggered < self._min_refresh_interval
             ):
                 return
+            self._last_triggered = now
             self.refresh()
         assert self._inflight is not None
         # Shielded: a client that hangs up must not cancel the fetch the others wait on.
@@ -292,6 +294,13 @@ class JwksVerifier:
             self._inflight = None
 
     async def _download(self) -> bytes:
+        if self._client is None:  # made on the first fetch of a run; stop() closes it
+            self._client = httpx.AsyncClient(
+                timeout=self._fetch_timeout,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                headers={"Accept": "application/jwk-set+json, application/json"},
+            )
         async with asyncio.timeout(self._fetch_timeout):
             async with self._client.stream("GET", self._url) as response:
                 if response.status_code != 200:

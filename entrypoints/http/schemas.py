@@ -12,7 +12,12 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from application.commands import ChangedTask, TaskFields, TaskPage
 from domain.listing import TagCount
-from domain.recurrence import MAX_TAGS, TAG_MAX_LENGTH
+from domain.recurrence import (
+    MAX_TAGS,
+    RECURRENCE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TIME_ZONE_MAX_LENGTH,
+)
 from domain.task import (
     DESCRIPTION_MAX_LENGTH,
     NO_NUL,
@@ -62,6 +67,7 @@ Recurrence = Annotated[
         "MONTHLY, YEARLY) first, then INTERVAL, BYDAY, BYMONTHDAY, BYMONTH and at most one of "
         "COUNT or UNTIL. Needs a due_at. Completing an occurrence creates the next one.",
         examples=["FREQ=WEEKLY;BYDAY=MO,WE"],
+        extra_json_schema={"maxLength": RECURRENCE_MAX_LENGTH},
     ),
 ]
 TimeZone = Annotated[
@@ -70,6 +76,7 @@ TimeZone = Annotated[
         description="An IANA time zone name; recurring tasks keep their wall-clock time in "
         "it. null means UTC.",
         examples=["Europe/Berlin"],
+        extra_json_schema={"maxLength": TIME_ZONE_MAX_LENGTH},
     ),
 ]
 ReadTimestamp = Annotated[

@@ -440,3 +440,30 @@ async def test_the_tag_list_checks_its_path_and_query(client: Client) -> None:
     assert error_fields(bad_owner.json()) == {"user_id"}
     assert unknown.status_code == 422
     assert error_fields(unknown.json()) == {"limit"}
+
+
+async def test_a_cursor_serves_the_same_tags_in_any_spelling(client: Client, owner: str) -> None:
+    for _ in range(3):
+        await create_task(client, owner, tags=["home", "work"])
+    first = await client.get(tasks_url(owner), params={"tags": "Work,home", "limit": 1})
+
+    response = await client.get(
+        tasks_url(owner),
+        params={"tags": "home, WORK", "limit": 1, "cursor": first.json()["meta"]["next_cursor"]},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["data"][0]["id"] != first.json()["data"][0]["id"]
+
+
+async def test_a_late_completion_of_a_counted_series_counts_one(client: Client, owner: str) -> None:
+    task = await create_task(
+        client, owner, recurrence="FREQ=DAILY;COUNT=3", due_at="2020-01-01T09:00:00Z"
+    )
+
+    following = (await client.patch(complete_url(owner, task["id"]))).json()["meta"][
+        "next_occurrence"
+    ]
+
+    assert following["recurrence"] == "FREQ=DAILY;COUNT=2"
+    assert following["due_at"] > "2026"

@@ -309,11 +309,14 @@ def test_plain_and_ordinal_weekdays_together_mean_either() -> None:
 
 def test_a_day_named_twice_in_byday_is_one_occurrence() -> None:
     # 4 January 2027 is a Monday and the first Monday: counted once.
-    following = rule("FREQ=MONTHLY;BYDAY=MO,1MO;COUNT=3").next_occurrence(
-        utc(2027, 1, 1, 9), None, utc(2027, 1, 5)
+    following = rule("FREQ=MONTHLY;BYDAY=MO,1MO").next_occurrence(
+        utc(2027, 1, 1, 9), None, utc(2027, 1, 1, 9)
     )
 
-    assert following == NextOccurrence(utc(2027, 1, 11, 9), "FREQ=MONTHLY;BYDAY=MO,1MO;COUNT=1")
+    assert following == NextOccurrence(utc(2027, 1, 4, 9), "FREQ=MONTHLY;BYDAY=MO,1MO")
+    assert rule(following.recurrence).next_occurrence(
+        following.due_at, None, following.due_at
+    ) == NextOccurrence(utc(2027, 1, 11, 9), "FREQ=MONTHLY;BYDAY=MO,1MO")
 
 
 def test_the_due_date_need_not_match_the_rule() -> None:
@@ -401,17 +404,22 @@ def test_late_completion_skips_the_missed_dates() -> None:
     assert next_due("FREQ=WEEKLY", utc(2027, 1, 4, 9), utc(2027, 1, 20, 12)) == utc(2027, 1, 25, 9)
 
 
-def test_late_completion_uses_up_the_skipped_occurrences_of_count() -> None:
+def test_late_completion_skips_dates_but_counts_one_occurrence() -> None:
     following = rule("FREQ=WEEKLY;COUNT=5").next_occurrence(
         utc(2027, 1, 4, 9), None, utc(2027, 1, 20, 12)
     )
 
-    # 5 with this one: this one, the skipped 11th and 18th, then the 25th carries 2.
-    assert following == NextOccurrence(due_at=utc(2027, 1, 25, 9), recurrence="FREQ=WEEKLY;COUNT=2")
+    # The 11th and 18th are skipped (no task was ever made for them); the 25th carries 4.
+    assert following == NextOccurrence(due_at=utc(2027, 1, 25, 9), recurrence="FREQ=WEEKLY;COUNT=4")
 
 
-def test_late_completion_that_skips_the_last_counted_occurrences_ends_the_series() -> None:
-    assert next_due("FREQ=WEEKLY;COUNT=3", utc(2027, 1, 4, 9), utc(2027, 1, 20, 12)) is None
+def test_count_one_ends_the_series_however_late() -> None:
+    assert next_due("FREQ=WEEKLY;COUNT=1", utc(2027, 1, 4, 9)) is None
+    assert next_due("FREQ=WEEKLY;COUNT=1", utc(2027, 1, 4, 9), utc(2027, 3, 1)) is None
+    # Eight Mondays late, COUNT=2 still gives one more: the coming Monday.
+    assert next_due("FREQ=WEEKLY;COUNT=2", utc(2027, 1, 4, 9), utc(2027, 3, 1)) == utc(
+        2027, 3, 1, 9
+    )
 
 
 def test_late_completion_past_until_ends_the_series() -> None:
@@ -449,14 +457,13 @@ def test_completion_late_keeps_the_interval_phase() -> None:
     )
 
 
-def test_a_counted_series_completed_long_after_its_start_counts_every_skipped_date() -> None:
+def test_a_counted_series_completed_long_after_its_start_jumps_to_the_present() -> None:
     following = rule("FREQ=YEARLY;COUNT=1000").next_occurrence(
         utc(2000, 6, 1, 9), None, utc(2026, 7, 1)
     )
 
-    # 2001..2026 skipped (26), 2027 carries 1000 - 1 - 26.
     assert following == NextOccurrence(
-        due_at=utc(2027, 6, 1, 9), recurrence="FREQ=YEARLY;COUNT=973"
+        due_at=utc(2027, 6, 1, 9), recurrence="FREQ=YEARLY;COUNT=999"
     )
 
 
@@ -541,9 +548,9 @@ def test_a_long_search_ends_at_the_horizon() -> None:
     assert next_due(text, utc(2027, 1, 3, 9)) is None
     # Plain rrule finds 2860-02-29: past the horizon, the series ends.
     assert next_due("FREQ=DAILY;INTERVAL=71;BYMONTH=2;BYMONTHDAY=29", utc(2027, 1, 1, 9)) is None
-    # With COUNT every occurrence from the due date is counted, over the same horizon.
+    # With COUNT too the search starts near the completion, not at the due date.
     text = "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=29;COUNT=1000"
-    assert next_due(text, utc(1800, 1, 1), utc(2026, 1, 1)) is None
+    assert next_due(text, utc(1, 3, 1), utc(2026, 1, 1)) == utc(2028, 2, 29)
     assert next_due(text, utc(1900, 1, 1), utc(2026, 1, 1)) == utc(2028, 2, 29)
 
 
@@ -624,8 +631,7 @@ def plain_rrule_answer(
             continue
         if parsed.until is not None and moment > parsed.until:
             return None
-        if moment <= threshold:
-            remaining = None if remaining is None else remaining - 1
+        if moment <= threshold:  # skipped dates are not occurrences: COUNT is untouched
             continue
         text = parsed.text if remaining is None else parsed._with_count(remaining)
         return NextOccurrence(moment, text)
@@ -657,7 +663,7 @@ def test_next_occurrence_is_later_than_both_and_matches_plain_rrule(
         assert found.due_at > completed_at
         assert found.due_at.tzinfo is UTC
         if parsed.count is not None:
-            assert rule(found.recurrence).count < parsed.count
+            assert rule(found.recurrence).count == parsed.count - 1
     # Beyond the horizon (100 years at least) the search may give up where rrule goes on.
     horizon_passed = expected is not None and expected.due_at > completed_at + timedelta(days=36500)
     assert found == expected or (found is None and horizon_passed)

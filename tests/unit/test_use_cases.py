@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from application.commands import (
     TaskRef,
 )
 from application.cursor import CursorCodec, InvalidCursor
-from application.idempotency import IdempotencyKeyReused
+from application.idempotency import IdempotencyKeyReused, fields_fingerprint
 from application.tasks import (
     ClearCompleted,
     CreateTask,
@@ -1016,3 +1016,41 @@ async def test_a_completion_at_the_cap_changes_nothing(clock: FixedClock, owner:
 
     assert await service.stored(owner, task.id) == task
     assert await service.stored_count(owner) == 1
+
+
+async def test_a_late_completion_counts_one_occurrence(service: Service, owner: str) -> None:
+    due = service.clock.now() - timedelta(days=3)
+    task = await service.add(owner, recurrence="FREQ=DAILY;COUNT=3", due_at=due)
+
+    changed = await service.complete_changed(SetCompletionCommand(ref(task), completed=True))
+
+    assert changed.next_occurrence is not None
+    assert changed.next_occurrence.recurrence == "FREQ=DAILY;COUNT=2"
+    assert changed.next_occurrence.due_at == due + timedelta(days=4)
+
+
+async def test_a_series_ends_at_the_end_of_time(service: Service, owner: str) -> None:
+    due = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+    task = await service.add(
+        owner, recurrence="FREQ=DAILY", due_at=due, remind_at=due - timedelta(hours=1)
+    )
+
+    changed = await service.complete_changed(SetCompletionCommand(ref(task), completed=True))
+
+    assert changed.task.completed
+    assert changed.next_occurrence is None
+
+
+def test_a_version_1_request_fingerprints_as_version_1_stored_it() -> None:
+    # Digests stored by version 1 (f4597bb) for these fields: a retry across the upgrade
+    # must replay, not be a 409.
+    plain = TaskFields("Buy milk")
+    full = TaskFields("Buy milk", "two", True, datetime(2026, 12, 1, 17, tzinfo=UTC), Priority.HIGH)
+
+    assert fields_fingerprint(plain) == (
+        "a635168d666b24ec8437d5016a31c36239132562f162c876adebd3dca700cbfc"
+    )
+    assert fields_fingerprint(full) == (
+        "167c5af98806680680d21b900a04a41102826f0682c718b91b064cc0aae3106c"
+    )
+    assert fields_fingerprint(TaskFields("Buy milk", tags=("a",))) != fields_fingerprint(plain)
