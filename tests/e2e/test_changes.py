@@ -71,9 +71,7 @@ async def test_every_kind_of_write_is_one_change_in_order(client: Client, owner:
 
 
 async def test_a_recurring_completion_logs_the_next_occurrence(client: Client, owner: str) -> None:
-    task = await create_task(
-        client, owner, recurrence="FREQ=DAILY", due_at="2030-01-07T09:00:00Z"
-    )
+    task = await create_task(client, owner, recurrence="FREQ=DAILY", due_at="2030-01-07T09:00:00Z")
     token = await head_token(client, owner)
 
     response = await client.patch(complete_url(owner, task["id"]))
@@ -117,9 +115,7 @@ async def test_pages_follow_the_limit_and_has_more(client: Client, owner: str) -
     assert pages == 3
 
 
-async def test_a_token_is_bound_to_its_user(
-    client: Client, owner: str, other_owner: str
-) -> None:
+async def test_a_token_is_bound_to_its_user(client: Client, owner: str, other_owner: str) -> None:
     token = await head_token(client, owner)
 
     response = await client.get(changes_url(other_owner), params={"since": token})
