@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from application.changes import ChangeSignals
 from application.unit_of_work import UnitOfWorkFactory
 
 # The rate limiter's store is the HTTP framework's type, which the core may not name: each
@@ -29,6 +30,12 @@ class Storage(Protocol[RateLimitStoreT_co]):
 
     def pool_stats(self) -> dict[str, int]:
         """Connections by state (`in_use`, `idle`, `max`), for the metrics; {} without a pool."""
+        ...
+
+    async def change_signals(self) -> ChangeSignals:
+        """Wakes this process's followers of a user when that user's changes commit, through
+        any process; started on first use (a served worker's streams, `tasks changes
+        --follow`), stopped by stop()."""
         ...
 
     def rate_limit_store(self) -> RateLimitStoreT_co:

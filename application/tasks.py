@@ -229,6 +229,11 @@ class _ChangeTask:
     async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> ChangedTask:
         for lock in (False, True):
             async with self._uow(one_write=not lock) as uow:
+                if lock:
+                    # The owner's lock first, as a create takes it: a completion that adds
+                    # the next occurrence then takes the owner's lock and change counter in
+                    # the order every create does (the other order could deadlock with one).
+                    await uow.tasks.lock_owner(check_owner(ref.owner))
                 task = await _current_task(uow, ref, lock=lock)
                 loaded_version, was_completed = task.version, task.completed
                 now = self._clock.now()

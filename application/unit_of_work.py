@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.idempotency import IdempotencyStore
-from domain.ports import TaskRepository
+from domain.ports import ChangeLog, TaskRepository
 
 
 class UnitOfWork(Protocol):
@@ -19,6 +19,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def changes(self) -> ChangeLog: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.changes import ChangeWindow
 from domain.listing import TagCount, TaskQuery
 from domain.task import Task, TaskStats
 
@@ -47,6 +48,27 @@ class TaskRepository(Protocol):
 
     async def tag_counts(self, owner: str) -> tuple[TagCount, ...]:
         """Every tag the owner's tasks carry, in code point order."""
+        ...
+
+
+class ChangeLog(Protocol):
+    """The per-user change log. Writes to tasks log themselves in their own transaction (a
+    trigger, or the in-memory repository): this port reads the log, records reminders and
+    purges. Scoped by owner, except the two sweeps, which work across users."""
+
+    async def read(self, owner: str, after: int, limit: int) -> ChangeWindow:
+        """The owner's changes numbered above `after`, oldest first, at most `limit`."""
+        ...
+
+    async def record_due_reminder(self, now: datetime) -> bool:
+        """Claim one task whose reminder is due at `now` (not completed, not yet recorded for
+        its `remind_at`), record its `reminder.due` change and mark it; False when none is
+        due. Concurrent callers never claim the same task."""
+        ...
+
+    async def purge(self, before: datetime, batch: int) -> int | None:
+        """Delete up to `batch` changes logged before `before`, remembering per user the
+        newest number gone; None when another purge is running."""
         ...
 
 

@@ -29,6 +29,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {raw!r}")
+    return value
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -132,6 +145,11 @@ class Settings:
     # protection. `host:*` allows any port; "*" among the hosts turns the check off.
     mcp_allowed_hosts: tuple[str, ...] = DEFAULT_MCP_HOSTS
     mcp_allowed_origins: tuple[str, ...] = DEFAULT_MCP_ORIGINS
+    # Incremental sync (contract 1.1): how long changes are kept; the live stream's comment
+    # interval; how often each instance looks for due reminders.
+    changes_retention_days: int = 30
+    events_keepalive_seconds: float = 15.0
+    reminder_interval_seconds: float = 1.0
 
     @classmethod
     def from_env(
@@ -184,4 +202,7 @@ class Settings:
             cursor_secret=env.get("CURSOR_SECRET") or None,
             mcp_allowed_hosts=_list(env, "MCP_ALLOWED_HOSTS", DEFAULT_MCP_HOSTS),
             mcp_allowed_origins=_list(env, "MCP_ALLOWED_ORIGINS", DEFAULT_MCP_ORIGINS),
+            changes_retention_days=_int(env, "CHANGES_RETENTION_DAYS", 30),
+            events_keepalive_seconds=_float(env, "EVENTS_KEEPALIVE_SECONDS", 15.0, 0.05),
+            reminder_interval_seconds=_float(env, "REMINDER_INTERVAL_SECONDS", 1.0, 0.05),
         )

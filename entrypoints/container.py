@@ -10,6 +10,14 @@ from adapters.clock import SystemClock
 from adapters.memory.unit_of_work import InMemoryStorage
 from adapters.postgres.engine import PoolSettings, behind_transaction_pooler
 from adapters.postgres.storage import PostgresStorage
+from application.changes import (
+    ChangeSignals,
+    FollowChanges,
+    PurgeChanges,
+    ReadChanges,
+    RecordDueReminders,
+    SyncTokens,
+)
 from application.cursor import CursorCodec
 from application.import_export import ExportTasks, ImportTasks
 from application.tasks import (
@@ -31,6 +39,8 @@ from entrypoints.http.auth import JwtVerifier, TokenVerifier
 from entrypoints.http.jwks import JwksVerifier
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from litestar.stores.base import Store
 
     from application.storage import Storage
@@ -70,6 +80,10 @@ def _token_verifier(settings: Settings) -> TokenVerifier:
 def _unit_of_work_factory(storage: Storage[Store]) -> UnitOfWorkFactory:
     # Resolved on first use, after the storage has started (the engine exists by then).
     return storage.unit_of_work_factory()
+
+
+def _change_signals(storage: Storage[Store]) -> Callable[[], Awaitable[ChangeSignals]]:
+    return storage.change_signals
 
 
 class Container(containers.DeclarativeContainer):
@@ -119,6 +133,21 @@ class Container(containers.DeclarativeContainer):
         ImportTasks, unit_of_work, clock, settings.provided.max_tasks_per_user
     )
     export_tasks = providers.Singleton(ExportTasks, list_tasks)
+    sync_tokens = providers.Singleton(
+        SyncTokens, providers.Callable(lambda s: cursor_secret(s).encode(), settings)
+    )
+    read_changes = providers.Singleton(ReadChanges, unit_of_work, sync_tokens)
+    follow_changes = providers.Singleton(
+        FollowChanges,
+        read_changes,
+        providers.Callable(_change_signals, storage),
+        clock,
+        settings.provided.events_keepalive_seconds,
+    )
+    record_due_reminders = providers.Singleton(RecordDueReminders, unit_of_work, clock)
+    purge_changes = providers.Singleton(
+        PurgeChanges, unit_of_work, clock, settings.provided.changes_retention_days
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.memory.changes import Journal
+from domain.changes import ChangeType
 from domain.listing import SortField, TagCount, TaskOrder, TaskQuery
 from domain.task import Task, TaskStats
 
@@ -24,11 +26,13 @@ def _sort_key(order: TaskOrder, value: Any, task_id: UUID) -> tuple[Any, ...]:
 class InMemoryTaskRepository:
     """Works on the unit of work's private copy; tasks go in and out as copies."""
 
-    def __init__(self, tasks: dict[TaskKey, Task]) -> None:
+    def __init__(self, tasks: dict[TaskKey, Task], journal: Journal | None = None) -> None:
         self._tasks = tasks
+        self._journal = journal or Journal()
 
     def _put(self, task: Task) -> None:
         self._tasks[(task.user_id, task.id)] = task.copy()
+        self._journal.wrote(ChangeType.CREATED, task)
 
     async def add_if_fewer_than(self, task: Task, limit: int) -> bool:
         if await self.count(task.user_id) >= limit:
@@ -49,15 +53,20 @@ class InMemoryTaskRepository:
         if stored is None or stored.version != expected_version:
             return False
         self._tasks[(task.user_id, task.id)] = task.copy()
+        if task != stored:  # as the trigger: a write that changes nothing logs nothing
+            self._journal.wrote(ChangeType.UPDATED, task)
         return True
 
     async def remove(self, owner: str, task_id: UUID) -> bool:
-        return self._tasks.pop((owner, task_id), None) is not None
+        gone = self._tasks.pop((owner, task_id), None)
+        if gone is not None:
+            self._journal.wrote(ChangeType.DELETED, gone, gone=True)
+        return gone is not None
 
     async def remove_completed(self, owner: str) -> int:
         doomed = [key for key, t in self._tasks.items() if key[0] == owner and t.completed]
         for key in doomed:
-            del self._tasks[key]
+            self._journal.wrote(ChangeType.DELETED, self._tasks.pop(key), gone=True)
         return len(doomed)
 
     def _owned(self, owner: str) -> list[Task]:

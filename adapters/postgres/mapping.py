@@ -10,8 +10,10 @@ from uuid import UUID
 from adapters.postgres.tables import tasks
 from domain.task import TASK_FIELDS, Priority, Task, Wire
 
-# Every column but the generated one, in table order: what a query reads.
-TASK_COLUMNS = [c for c in tasks.c if c.name != "priority_rank"]
+# Columns that are the database's bookkeeping, not the task's: the reminder scheduler's mark.
+BOOKKEEPING_COLUMNS = ("reminded_at",)
+# Every column but the generated one and the bookkeeping, in table order: what a query reads.
+TASK_COLUMNS = [c for c in tasks.c if c.computed is None and c.name not in BOOKKEEPING_COLUMNS]
 # A dict lookup, not Priority(...): the enum's constructor is slow for 100 rows a page.
 _PRIORITIES = {p.value: p for p in Priority}
 _bare_task = object.__new__

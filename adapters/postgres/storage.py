@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.postgres.embedded import EmbeddedPostgres
 from adapters.postgres.engine import PoolSettings, create_engine
+from adapters.postgres.listener import ChangeListener
 from adapters.postgres.migrations import cached_head_revision, migrate
 from adapters.postgres.ratelimit_store import PostgresStore
 from adapters.postgres.unit_of_work import PostgresUnitOfWorkFactory
 from adapters.postgres.urls import asyncpg_dsn
+from application.changes import ChangeSignals
 from application.storage import Storage
 
 
@@ -58,6 +60,10 @@ class PostgresStorage(Storage[PostgresStore]):
         self._embedded: EmbeddedPostgres | None = None
         self._engine: AsyncEngine | None = None
         self._pool: asyncpg.Pool | None = None
+        self._dsn: str | None = None
+        self._listener: ChangeListener | None = None
+        self._listener_lock = asyncio.Lock()
+        self._signals = ChangeSignals()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -81,8 +87,9 @@ class PostgresStorage(Storage[PostgresStore]):
         if self._migrate_on_start:
             await migrate(self._engine)
         settings = self._settings
+        self._dsn = asyncpg_dsn(url)
         self._pool = await asyncpg.create_pool(
-            asyncpg_dsn(url),
+            self._dsn,
             # No connection at start: the service comes up (answering 503) while the
             # database is still down, and connects when it is back.
             min_size=0,
@@ -98,7 +105,28 @@ class PostgresStorage(Storage[PostgresStore]):
             server_settings=_server_settings(settings),
         )
 
+    async def change_signals(self) -> ChangeSignals:
+        """The first call opens the process's LISTEN connection (outside the pool)."""
+        async with self._listener_lock:
+            if self._listener is None:
+                if self._dsn is None:
+                    raise RuntimeError("the PostgreSQL storage is not started")
+                self._listener = ChangeListener(
+                    self._dsn,
+                    self._signals,
+                    connect_timeout=self._settings.connect_timeout_seconds,
+                )
+                await self._listener.start()
+        return self._signals
+
+    @property
+    def listener(self) -> ChangeListener | None:
+        return self._listener
+
     async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

@@ -14,6 +14,10 @@ PRIORITY_RANK_SQL = (
 # as -infinity descending. Each direction has its own index on its own expression.
 DUE_AT_ASC_SQL = "coalesce(due_at, 'infinity'::timestamptz)"
 DUE_AT_DESC_SQL = "coalesce(due_at, '-infinity'::timestamptz)"
+# A reminder waiting to be recorded: the partial index's predicate and the scheduler's filter.
+ARMED_REMINDER_SQL = (
+    "remind_at IS NOT NULL AND NOT completed AND reminded_at IS DISTINCT FROM remind_at"
+)
 
 tasks = sa.Table(
     "tasks",
@@ -39,6 +43,8 @@ tasks = sa.Table(
     sa.Column("remind_at", sa.TIMESTAMP(timezone=True), nullable=True),
     sa.Column("series_id", sa.Uuid(), nullable=True),
     sa.Column("recurred", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Migration 0008: the remind_at value whose reminder was recorded (hidden from the API).
+    sa.Column("reminded_at", sa.TIMESTAMP(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint("user_id", "id", name="pk_tasks"),
     sa.CheckConstraint("priority IN ('none', 'low', 'medium', 'high')", name="ck_tasks_priority"),
     sa.Index("ix_tasks_user_created", "user_id", "created_at", "id"),
@@ -47,6 +53,12 @@ tasks = sa.Table(
     sa.Index("ix_tasks_user_due_desc", "user_id", sa.text(DUE_AT_DESC_SQL), "id"),
     sa.Index("ix_tasks_user_priority", "user_id", "priority_rank", "id"),
     sa.Index("ix_tasks_user_title", "user_id", "title", "id"),
+    # Only the armed reminders, across users, for the scheduler (migration 0008).
+    sa.Index(
+        "ix_tasks_armed_reminders",
+        "remind_at",
+        postgresql_where=sa.text(ARMED_REMINDER_SQL),
+    ),
 )
 
 # A create's idempotency key, scoped by owner; the task snapshot is the first response's data.
@@ -79,4 +91,31 @@ task_counts = sa.Table(
     sa.Column("user_id", sa.String(128), nullable=False),
     sa.Column("tasks", sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint("user_id", name="pk_task_counts"),
+)
+
+# Each user's change counter (migration 0008): `seq` numbers the user's newest change, taken
+# under this row's lock so that numbers follow commit order; `purged_seq` is the newest
+# change the retention purge removed (a token before it is expired).
+change_cursors = sa.Table(
+    "change_cursors",
+    metadata,
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("purged_seq", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.PrimaryKeyConstraint("user_id", name="pk_change_cursors"),
+)
+
+# The change log, written by the trigger on tasks (migration 0008).
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("user_id", sa.String(128), nullable=False),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("type", sa.Text(), nullable=False),
+    sa.Column("task_id", sa.Uuid(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("at", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("task", postgresql.JSONB(), nullable=True),
+    sa.PrimaryKeyConstraint("user_id", "seq", name="pk_changes"),
+    sa.Index("ix_changes_at", "at", postgresql_using="brin"),
 )

@@ -8,6 +8,7 @@ from typing import Self
 
 import asyncpg
 
+from adapters.postgres.changes import PostgresChangeLog
 from adapters.postgres.idempotency import PostgresIdempotencyStore
 from adapters.postgres.outages import is_outage
 from adapters.postgres.repository import PostgresTaskRepository
@@ -25,6 +26,7 @@ class PostgresUnitOfWork:
 
     tasks: PostgresTaskRepository
     idempotency: PostgresIdempotencyStore
+    changes: PostgresChangeLog
 
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float, *, one_write: bool) -> None:
         self._pool = pool
@@ -46,6 +48,7 @@ class PostgresUnitOfWork:
         self._session = PostgresSession(connection, one_write=self._one_write)
         self.tasks = PostgresTaskRepository(self._session)
         self.idempotency = PostgresIdempotencyStore(self._session)
+        self.changes = PostgresChangeLog(self._session)
         return self
 
     async def __aexit__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from uuid import UUID
 
 import click
 
+from application.changes import DEFAULT_CHANGES_PAGE, ChangePage, ChangesQuery, TokenedChange
 from application.commands import (
     ChangedTask,
     CreateTaskCommand,
@@ -504,3 +506,65 @@ def import_tasks(
 
 
 __all__ = ["tasks"]
+
+
+def _change_line(tokened: TokenedChange, as_json: bool) -> str:
+    change = tokened.change
+    if as_json:
+        task = None if change.task is None else task_to_dict(change.task)
+        return json.dumps(
+            {
+                "token": tokened.token,
+                "type": change.type.value,
+                "task_id": str(change.task_id),
+                "version": change.version,
+                "at": format_timestamp(change.at),
+                "task": task,
+            },
+            ensure_ascii=False,
+        )
+    title = "" if change.task is None else change.task.title
+    return (
+        f"{format_timestamp(change.at)}  {change.type.value:<13}  {change.task_id}  "
+        f"v{change.version:<4} {title}"
+    )
+
+
+@tasks.command(short_help="Print a user's changes after a token; --follow streams them.")
+@user_option
+@click.option("--since", metavar="TOKEN", help="Start after this token [default: from now].")
+@click.option(
+    "--limit", type=int, default=DEFAULT_CHANGES_PAGE, show_default=True, help="At most, 1 to 1000."
+)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing changes as they commit.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, with its token.")
+@click.pass_context
+def changes(
+    ctx: click.Context, user: str, since: str | None, limit: int, follow: bool, as_json: bool
+) -> None:
+    """Print the changes to a user's tasks after --since (oldest first), then the token to
+    continue from (on stderr). With --follow, print them live until interrupted; each JSON
+    line's token resumes after it."""
+
+    async def once(container: Container) -> ChangePage:
+        page: ChangePage = await container.read_changes()(ChangesQuery(user, since, limit))
+        return page
+
+    async def live(container: Container) -> None:
+        pages = await container.follow_changes()(user, since)
+        async for page in pages:
+            for tokened in page.changes if page is not None else ():
+                click.echo(_change_line(tokened, as_json))
+            sys.stdout.flush()
+
+    if follow:
+        with contextlib.suppress(KeyboardInterrupt):
+            run(container_for(ctx), live)
+        return
+    page = run(container_for(ctx), once)
+    for tokened in page.changes:
+        click.echo(_change_line(tokened, as_json))
+    if not page.changes and not as_json:
+        click.echo("No changes.")
+    more = " (more follow)" if page.has_more else ""
+    click.echo(f"Continue with --since {page.next_token}{more}", err=True)

@@ -19,12 +19,14 @@ from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.stores.base import Store
 
+from application.changes import PurgeChanges, RecordDueReminders
 from application.storage import Storage
 from application.tasks import PurgeIdempotencyKeys
 from entrypoints.config import Settings
 from entrypoints.container import Container, build_container
 from entrypoints.http import metrics
 from entrypoints.http.auth import Authenticator
+from entrypoints.http.changes import ChangeController
 from entrypoints.http.controllers import TagController, TaskController
 from entrypoints.http.edge import EdgeMiddleware
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -52,6 +54,8 @@ _USE_CASES = (
     "delete_task",
     "clear_completed",
     "list_tags",
+    "read_changes",
+    "follow_changes",
 )
 
 
@@ -75,6 +79,39 @@ async def _purge_expired_keys(purge: PurgeIdempotencyKeys) -> None:
         else:
             if purged:
                 logger.info("purged %d expired idempotency keys", purged)
+
+
+async def _record_due_reminders(record: RecordDueReminders, interval: float) -> None:
+    """Every instance looks every `interval` seconds; SKIP LOCKED keeps them from recording
+    a reminder twice. A failed round (the database down) is simply retried."""
+    failing = False
+    while True:
+        try:
+            recorded = await record()
+        except Exception as error:
+            if not failing:
+                logger.warning("recording due reminders failed: %r", error)
+            failing = True
+        else:
+            if failing:
+                logger.info("recording due reminders again")
+            failing = False
+            if recorded:
+                logger.debug("recorded %d due reminders", recorded)
+        await asyncio.sleep(interval)
+
+
+async def _purge_old_changes(purge: PurgeChanges) -> None:
+    """As the idempotency keys: every worker now and then, one at a time (an advisory lock)."""
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS * random.uniform(0.5, 1.5))
+        try:
+            purged = await purge()
+        except Exception as error:
+            logger.warning("purging old changes failed: %r", error)
+        else:
+            if purged:
+                logger.info("purged %d changes past their retention", purged)
 
 
 async def _watch_pool(storage: Storage[Store]) -> None:
@@ -158,6 +195,12 @@ def create_app(
         background = [
             asyncio.create_task(_purge_expired_keys(container.purge_idempotency_keys())),
             asyncio.create_task(_watch_pool(storage)),
+            asyncio.create_task(
+                _record_due_reminders(
+                    container.record_due_reminders(), settings.reminder_interval_seconds
+                )
+            ),
+            asyncio.create_task(_purge_old_changes(container.purge_changes())),
         ]
         if settle_garbage_collector:
             _settle_garbage_collector()
@@ -172,7 +215,7 @@ def create_app(
                 await authenticator.verifier.stop()
             await storage.stop()
 
-    task_routes: list[Any] = [TaskController, TagController]
+    task_routes: list[Any] = [TaskController, TagController, ChangeController]
     authenticator: Authenticator | None = None
     if verifier is not None:
         authenticator = Authenticator(verifier)

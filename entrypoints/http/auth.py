@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 import jwt
@@ -144,6 +145,17 @@ def bearer_token(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     return token.strip()
+
+
+def verified_token_expiry(connection: ASGIConnection[Any, Any, Any, Any]) -> datetime | None:
+    """The `exp` of the bearer token the guard has verified on this request (None when no
+    token was verified: AUTH_MODE=none). Read without checking the signature again: the
+    guard has, and the claims cannot have changed since."""
+    if not isinstance(connection.scope.get(_SCOPE_KEY), str):  # type: ignore[misc]
+        return None
+    token = bearer_token(connection.headers.get("authorization"))
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return datetime.fromtimestamp(claims["exp"], UTC)
 
 
 class Authenticator:

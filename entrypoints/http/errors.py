@@ -9,6 +9,7 @@ from typing import Any, Final
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from application.changes import SyncTokenExpired
 from application.idempotency import IdempotencyKeyInUse, IdempotencyKeyReused
 from application.unit_of_work import StorageUnavailable
 from domain.errors import (
@@ -62,6 +63,7 @@ _STATUS_BY_DOMAIN_ERROR: Final[Mapping[type[DomainError], int]] = {
     TaskLimitReached: 409,
     IdempotencyKeyReused: 409,
     IdempotencyKeyInUse: 409,
+    SyncTokenExpired: 410,
 }
 
 

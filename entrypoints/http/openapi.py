@@ -38,6 +38,8 @@ _ERRORS: Final = {
     409: "TASK_LIMIT_REACHED: the user already has the maximum number of tasks; "
     "IDEMPOTENCY_KEY_REUSED: the key was used with another body; "
     "IDEMPOTENCY_KEY_IN_USE: a request with the key is still being processed",
+    410: "SYNC_TOKEN_EXPIRED: the changes after this token are no longer kept; list the "
+    "tasks anew and start from a fresh token",
     412: "PRECONDITION_FAILED: If-Match does not match the task's current ETag "
     "(the current ETag is in the ETag header)",
     413: "PAYLOAD_TOO_LARGE: body over 64 KiB",

@@ -10,7 +10,9 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from application.changes import ChangePage
 from application.commands import ChangedTask, TaskFields, TaskPage
+from domain.changes import Change
 from domain.listing import TagCount
 from domain.recurrence import (
     MAX_TAGS,
@@ -335,6 +337,52 @@ class HealthEnvelope(Struct, kw_only=True):
     data: HealthStatus
 
 
+ChangeTypeName = Literal["task.created", "task.updated", "task.deleted", "reminder.due"]
+
+
+class ChangeRead(Struct, kw_only=True):
+    """One write to one task, as it committed."""
+
+    type: ChangeTypeName
+    task_id: UUID
+    version: Annotated[int, Meta(description="The task's version after the change")]
+    at: ReadTimestamp
+    task: Annotated[
+        TaskRead | None,
+        Meta(description="The task as the change left it; null for task.deleted"),
+    ]
+
+    @classmethod
+    def of(cls, change: Change) -> ChangeRead:
+        return cls(
+            type=change.type.value,  # type: ignore[arg-type]
+            task_id=change.task_id,
+            version=change.version,
+            at=wire_timestamp(change.at),
+            task=None if change.task is None else TaskRead.of(change.task),
+        )
+
+
+class ChangesMeta(Struct, kw_only=True):
+    next_token: Annotated[
+        str, Meta(description="Pass as `since` for the changes after this page (opaque)")
+    ]
+    has_more: Annotated[bool, Meta(description="More changes follow right away")]
+
+
+class ChangesEnvelope(Struct, kw_only=True):
+    success: bool = True
+    data: list[ChangeRead]
+    meta: ChangesMeta
+
+    @classmethod
+    def of(cls, page: ChangePage) -> ChangesEnvelope:
+        return cls(
+            data=[ChangeRead.of(c.change) for c in page.changes],
+            meta=ChangesMeta(next_token=page.next_token, has_more=page.has_more),
+        )
+
+
 class ErrorDetail(Struct, kw_only=True):
     field: str
     message: str
@@ -351,6 +399,7 @@ ErrorCode = Literal[
     "IDEMPOTENCY_KEY_REUSED",
     "IDEMPOTENCY_KEY_IN_USE",
     "PRECONDITION_FAILED",
+    "SYNC_TOKEN_EXPIRED",
     "PAYLOAD_TOO_LARGE",
     "UNSUPPORTED_MEDIA_TYPE",
     "VALIDATION_ERROR",

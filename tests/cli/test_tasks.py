@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from uuid import UUID
 
@@ -213,3 +214,36 @@ def test_the_memory_store_works_within_one_command() -> None:
 
     assert task["title"] == "Only for now"
     assert in_memory.json("tasks", "list", "--user", "alice") == {"tasks": [], "next_cursor": None}
+
+
+def _next_token(result: Any) -> str:
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("Continue with --since "), result.stderr
+    return str(line.split()[3])
+
+
+def test_changes_prints_each_write_after_the_token(taskapi: Taskapi, owner: str) -> None:
+    start = _next_token(taskapi.ok("tasks", "changes", "--user", owner))
+    created = add(taskapi, owner, "Water plants")
+    taskapi.ok("tasks", "done", "--user", owner, created["id"])
+
+    listed = taskapi.ok("tasks", "changes", "--user", owner, "--since", start, "--json")
+    lines = [json.loads(line) for line in listed.stdout.splitlines()]
+    text = taskapi.ok("tasks", "changes", "--user", owner, "--since", start)
+
+    assert [(c["type"], c["version"]) for c in lines] == [("task.created", 1), ("task.updated", 2)]
+    assert lines[0]["task"] == created
+    assert lines[1]["task"]["completed"] is True
+    assert _next_token(listed) == lines[1]["token"]
+    assert len(text.stdout.splitlines()) == 2
+    assert "Water plants" in text.stdout
+    after = taskapi.ok("tasks", "changes", "--user", owner, "--since", lines[0]["token"], "--json")
+    assert [json.loads(line)["type"] for line in after.stdout.splitlines()] == ["task.updated"]
+
+
+def test_changes_refuses_a_token_of_another_user(taskapi: Taskapi, owner: str) -> None:
+    token = _next_token(taskapi.ok("tasks", "changes", "--user", owner))
+
+    result = taskapi("tasks", "changes", "--user", f"{owner}-other", "--since", token)
+
+    assert "since" in one_error_line(result)
