@@ -94,6 +94,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's changes after a token */
+        get: operations["ApiUserIdChangesChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The user's changes, live (Server-Sent Events)
+         * @description Each change is an event: `id` its token, `event` its type, `data` the change as one line of JSON. Resumes after Last-Event-ID (or `since`); with neither, starts from now. A comment comes at least every 15 seconds; in AUTH_MODE=jwt the stream ends when the token expires.
+         */
+        get: operations["ApiUserIdEventsEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -137,12 +174,43 @@ export interface components {
             /** @description The next occurrence this change created (it completed a recurring task), or null */
             next_occurrence: components["schemas"]["TaskRead"] | null;
         };
+        /** ChangeRead */
+        ChangeRead: {
+            /** @enum {string} */
+            type: "task.created" | "task.updated" | "task.deleted" | "reminder.due";
+            /** Format: uuid */
+            task_id: string;
+            /** @description The task's version after the change */
+            version: number;
+            /**
+             * Format: date-time
+             * @description UTC, RFC 3339 with Z and microseconds
+             * @example 2026-11-22T10:00:00.123456Z
+             */
+            at: string;
+            /** @description The task as the change left it; null for task.deleted */
+            task: components["schemas"]["TaskRead"] | null;
+        };
         /** ChangedTaskEnvelope */
         ChangedTaskEnvelope: {
             /** @default true */
             success: boolean;
             data: components["schemas"]["TaskRead"];
             meta: components["schemas"]["ChangeMeta"];
+        };
+        /** ChangesEnvelope */
+        ChangesEnvelope: {
+            /** @default true */
+            success: boolean;
+            data: components["schemas"]["ChangeRead"][];
+            meta: components["schemas"]["ChangesMeta"];
+        };
+        /** ChangesMeta */
+        ChangesMeta: {
+            /** @description Pass as `since` for the changes after this page (opaque) */
+            next_token: string;
+            /** @description More changes follow right away */
+            has_more: boolean;
         };
         /** CompletionWrite */
         CompletionWrite: {
@@ -174,7 +242,7 @@ export interface components {
         /** ErrorBody */
         ErrorBody: {
             /** @enum {string} */
-            code: "MALFORMED_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "TASK_LIMIT_REACHED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+            code: "MALFORMED_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "TASK_LIMIT_REACHED" | "IDEMPOTENCY_KEY_REUSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "SYNC_TOKEN_EXPIRED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             message: string;
             details?: components["schemas"]["ErrorDetail"][];
             request_id: string;
@@ -1773,6 +1841,277 @@ export interface operations {
             };
             /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
             404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a field, path or query parameter breaks its rule; `details` names it */
+            422: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a bug, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    ApiUserIdChangesChanges: {
+        parameters: {
+            query?: {
+                /** @description A token from an earlier answer (meta.next_token, or an event's id); left out: start from now */
+                since?: string | null;
+                /** @description Page size */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The owner: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + - */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangesEnvelope"];
+                };
+            };
+            /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
+            400: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description Bearer, or Bearer error="invalid_token" */
+                    "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (AUTH_MODE=jwt): the token's sub is not this user_id */
+            403: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
+            404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description SYNC_TOKEN_EXPIRED: the changes after this token are no longer kept; list the tasks anew and start from a fresh token */
+            410: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description VALIDATION_ERROR: a field, path or query parameter breaks its rule; `details` names it */
+            422: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description RATE_LIMITED (RATE_LIMIT set): too many requests for this user; retry after the Retry-After header's seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description INTERNAL_ERROR: a bug, logged with the request id */
+            500: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE: the database, or (JWT_JWKS_URL) the identity provider's key set, cannot be reached; retry after the Retry-After header's seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    ApiUserIdEventsEvents: {
+        parameters: {
+            query?: {
+                /** @description A token from an earlier answer (meta.next_token, or an event's id); left out: start from now */
+                since?: string | null;
+            };
+            header?: {
+                /** @description The last event's id: resume after it (wins over `since`) */
+                "Last-Event-ID"?: string | null;
+            };
+            path: {
+                /** @description The owner: 1 to 128 characters from A-Z a-z 0-9 . _ ~ @ : | + - */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description MALFORMED_REQUEST: the body is not valid JSON, a required body is empty, or the request is not readable HTTP */
+            400: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description UNAUTHORIZED (AUTH_MODE=jwt): the bearer token is missing, expired or invalid (with WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    /** @description Bearer, or Bearer error="invalid_token" */
+                    "WWW-Authenticate": string;
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description FORBIDDEN (AUTH_MODE=jwt): the token's sub is not this user_id */
+            403: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description TASK_NOT_FOUND: no such task for this user (or NOT_FOUND: no such route) */
+            404: {
+                headers: {
+                    /** @description The client's X-Request-ID when sane, else a generated one */
+                    "X-Request-ID": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description SYNC_TOKEN_EXPIRED: the changes after this token are no longer kept; list the tasks anew and start from a fresh token */
+            410: {
                 headers: {
                     /** @description The client's X-Request-ID when sane, else a generated one */
                     "X-Request-ID": string;
