@@ -289,6 +289,9 @@ class DeleteTask:
 
     async def __call__(self, ref: TaskRef) -> None:
         async with self._uow() as uow:
+            # The owner's lock before the task's: a delete ends by updating the owner's count
+            # and change counter, which a create takes in that order (docs/architecture.md).
+            await uow.tasks.lock_owner(check_owner(ref.owner))
             task = await _current_task(uow, ref, lock=True)
             await uow.tasks.remove(task.user_id, task.id)
             await uow.commit()
@@ -302,6 +305,7 @@ class ClearCompleted:
 
     async def __call__(self, owner: str) -> int:
         async with self._uow() as uow:
-            deleted = await uow.tasks.remove_completed(check_owner(owner))
+            await uow.tasks.lock_owner(check_owner(owner))  # first, as DeleteTask says
+            deleted = await uow.tasks.remove_completed(owner)
             await uow.commit()
         return deleted

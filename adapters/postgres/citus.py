@@ -99,6 +99,9 @@ def allow_our_triggers(connection: sa.Connection) -> None:
     distributed `tasks` table; a no-op on a plain PostgreSQL."""
     if citus_version(connection) is not None:
         connection.execute(sa.text("SET LOCAL citus.enable_unsafe_triggers = on"))
+        # One connection per node for the whole migration: a function created after DDL on
+        # a distributed table (an index, say) is refused after a parallel operation.
+        connection.execute(sa.text("SET LOCAL citus.multi_shard_modify_mode = 'sequential'"))
 
 
 def _place(connection: sa.Connection, placement: Placement) -> None:

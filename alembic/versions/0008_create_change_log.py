@@ -109,7 +109,12 @@ def upgrade() -> None:
                 INSERT INTO {schema}.changes (user_id, seq, type, task_id, version, at, task)
                 VALUES (owner, number, kind, NEW.id, NEW.version, now(), doc);
             END IF;
-            PERFORM pg_notify('{CHANNEL}', owner);
+            -- On Citus the trigger fires on a worker's shard (tasks_102008), inside a
+            -- transaction the coordinator may commit in two phases, which NOTIFY forbids:
+            -- there the streams find new changes at their keep-alive read instead.
+            IF TG_TABLE_NAME = 'tasks' THEN
+                PERFORM pg_notify('{CHANNEL}', owner);
+            END IF;
             RETURN NULL;
         END
         $$

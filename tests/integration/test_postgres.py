@@ -35,7 +35,9 @@ from application.commands import (
 )
 from application.cursor import CursorCodec
 from application.tasks import (
+    ClearCompleted,
     CreateTask,
+    DeleteTask,
     GetTask,
     ListTasks,
     PatchTask,
@@ -520,3 +522,30 @@ async def test_racing_completions_create_one_next_occurrence(
     assert len(created) == 1
     assert {t.id for t in stored} == {task.id, created[0].id}
     assert created[0].series_id == task.id
+
+
+async def test_one_users_writes_of_every_kind_at_once_never_deadlock(
+    uow: PostgresUnitOfWorkFactory, owner: str
+) -> None:
+    """Creates, deletes, clear-completed and recurring completions of one user, in parallel:
+    each takes the user's locks in the one order (docs/architecture.md), so none fails."""
+    clock = FixedClock()
+    create, delete = CreateTask(uow, clock, 10_000), DeleteTask(uow)
+    clear, complete = ClearCompleted(uow), SetCompletion(uow, clock, 10_000)
+    recurring = TaskFields("daily", recurrence="FREQ=DAILY", due_at=clock.now())
+    for _ in range(15):
+        doomed = [(await create(CreateTaskCommand(owner, TaskFields("x")))).task for _ in range(3)]
+        series = (await create(CreateTaskCommand(owner, recurring))).task
+        done = (await create(CreateTaskCommand(owner, TaskFields("d", completed=True)))).task
+
+        outcomes = await asyncio.gather(
+            *(create(CreateTaskCommand(owner, TaskFields("new"))) for _ in range(3)),
+            *(delete(TaskRef(owner, task.id)) for task in doomed),
+            complete(SetCompletionCommand(TaskRef(owner, series.id), completed=True)),
+            clear(owner),
+            return_exceptions=True,
+        )
+
+        assert [o for o in outcomes if isinstance(o, BaseException)] == []
+        async with uow() as unit:
+            assert await unit.tasks.get(owner, done.id) is None
