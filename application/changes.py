@@ -154,7 +154,7 @@ class Subscription:
 
 class ChangeSignals:
     """In-process fan-out of "this user has new changes" to the followers of that user. The
-    storage feeds it (PostgreSQL's LISTEN, or the in-memory commit)."""
+    storage feeds it (PostgreSQL's change watcher, or the in-memory commit)."""
 
     def __init__(self) -> None:
         self._followers: dict[str, set[Subscription]] = {}
@@ -176,13 +176,17 @@ class ChangeSignals:
             subscription.wake()
 
     def notify_all(self) -> None:
-        """After a gap in the feed (the listener reconnected): everyone reads again."""
+        """After a gap in the feed (the watcher reconnected): everyone reads again."""
         for followers in self._followers.values():
             for subscription in followers:
                 subscription.wake()
 
     def followers(self) -> int:
         return sum(len(f) for f in self._followers.values())
+
+    def owners(self) -> list[str]:
+        """The users that have followers now."""
+        return list(self._followers)
 
 
 class FollowChanges:

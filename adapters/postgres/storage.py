@@ -106,7 +106,8 @@ class PostgresStorage(Storage[PostgresStore]):
         )
 
     async def change_signals(self) -> ChangeSignals:
-        """The first call opens the process's LISTEN connection (outside the pool)."""
+        """The first call opens the process's change watcher's connection (outside the
+        pool)."""
         async with self._listener_lock:
             if self._listener is None:
                 if self._dsn is None:

@@ -8,8 +8,10 @@
 - `changes`: the log, keyed by (user_id, seq); a page is a range scan of that key. `task` is
   the task as the change left it (null for a delete). A BRIN index on `at` serves the purge.
 - `taskapi_log_task_change()`: a row trigger on tasks, so every write (the service, an
-  import's COPY, a script) logs its change in its own transaction and notifies the channel
-  `taskapi_changes` with the user id (delivered at commit). An UPDATE that changes nothing
+  import's COPY, a script) logs its change in its own transaction. No NOTIFY: PostgreSQL
+  serializes the commits of notifying transactions, which halved concurrent creates; each
+  process polls the counters of the users it streams to (adapters/postgres/listener.py).
+  An UPDATE that changes nothing
   visible logs nothing; one that only sets `reminded_at` to `remind_at` is the reminder
   scheduler's mark and logs `reminder.due`.
 - `tasks.reminded_at`: the `remind_at` value whose reminder was recorded (hidden from the
@@ -36,8 +38,6 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-CHANNEL = "taskapi_changes"
 
 
 def _schema() -> str:
@@ -108,12 +108,6 @@ def upgrade() -> None:
             ELSE
                 INSERT INTO {schema}.changes (user_id, seq, type, task_id, version, at, task)
                 VALUES (owner, number, kind, NEW.id, NEW.version, now(), doc);
-            END IF;
-            -- On Citus the trigger fires on a worker's shard (tasks_102008), inside a
-            -- transaction the coordinator may commit in two phases, which NOTIFY forbids:
-            -- there the streams find new changes at their keep-alive read instead.
-            IF TG_TABLE_NAME = 'tasks' THEN
-                PERFORM pg_notify('{CHANNEL}', owner);
             END IF;
             RETURN NULL;
         END

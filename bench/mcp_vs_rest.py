@@ -2,7 +2,7 @@
 running taskapi: get_task vs GET one task, add_task vs POST, list_tasks vs GET the list.
 
     uv run taskapi serve &
-    uv run python bench/mcp.py --url http://127.0.0.1:8000 [--calls 500]
+    uv run python bench/mcp_vs_rest.py --url http://127.0.0.1:8000 [--calls 500]
 
 One client, one call at a time on a kept-alive connection (latency, not throughput), in
 blocks of REST and MCP calls alternated so that noise from other processes hits both sides.
@@ -17,19 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-# Run as a script, this file's folder comes first on the path, and this file is `mcp` there:
-# the SDK (`--sdk`) must be found instead.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
 
 BLOCKS = 4
 MCP_HEADERS = {
