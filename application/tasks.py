@@ -229,11 +229,6 @@ class _ChangeTask:
     async def _change(self, ref: TaskRef, change: Callable[[Task, datetime], bool]) -> ChangedTask:
         for lock in (False, True):
             async with self._uow(one_write=not lock) as uow:
-                if lock:
-                    # The owner's lock first, as a create takes it: a completion that adds
-                    # the next occurrence then takes the owner's lock and change counter in
-                    # the order every create does (the other order could deadlock with one).
-                    await uow.tasks.lock_owner(check_owner(ref.owner))
                 task = await _current_task(uow, ref, lock=lock)
                 loaded_version, was_completed = task.version, task.completed
                 now = self._clock.now()
@@ -289,9 +284,6 @@ class DeleteTask:
 
     async def __call__(self, ref: TaskRef) -> None:
         async with self._uow() as uow:
-            # The owner's lock before the task's: a delete ends by updating the owner's count
-            # and change counter, which a create takes in that order (docs/architecture.md).
-            await uow.tasks.lock_owner(check_owner(ref.owner))
             task = await _current_task(uow, ref, lock=True)
             await uow.tasks.remove(task.user_id, task.id)
             await uow.commit()
@@ -305,7 +297,6 @@ class ClearCompleted:
 
     async def __call__(self, owner: str) -> int:
         async with self._uow() as uow:
-            await uow.tasks.lock_owner(check_owner(owner))  # first, as DeleteTask says
-            deleted = await uow.tasks.remove_completed(owner)
+            deleted = await uow.tasks.remove_completed(check_owner(owner))
             await uow.commit()
         return deleted

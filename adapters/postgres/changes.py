@@ -16,13 +16,14 @@ from domain.changes import Change, ChangeType, ChangeWindow
 _PURGE_LOCK: Final = (0x7461736B, 0x70757267)
 _TYPES: Final = {t.value: t for t in ChangeType}
 
-# One statement, so one snapshot: the head, the purge mark and the page agree. A user
-# without a counter row has no changes (no row comes back).
+# One statement, so one snapshot: the head, the purge mark and the page agree. The counter
+# is the user's task_counts row (migration 0008); a user without one has no changes (no row
+# comes back).
 READ: Final = Statement(
     """
-    SELECT cursors.seq, cursors.purged_seq,
+    SELECT cursors.change_seq, cursors.purged_seq,
            page.seq, page.type, page.task_id, page.version, page.at, page.task
-    FROM change_cursors AS cursors
+    FROM task_counts AS cursors
     LEFT JOIN LATERAL (
         SELECT seq, type, task_id, version, at, task FROM changes
         WHERE changes.user_id = $1 AND changes.seq > $2
@@ -63,7 +64,7 @@ PURGE: Final = Statement(
         RETURNING user_id, seq
     ),
     marked AS (
-        UPDATE change_cursors AS cursors SET purged_seq = greatest(cursors.purged_seq, g.seq)
+        UPDATE task_counts AS cursors SET purged_seq = greatest(cursors.purged_seq, g.seq)
         FROM (SELECT user_id, max(seq) AS seq FROM gone GROUP BY user_id) AS g
         WHERE cursors.user_id = g.user_id
         RETURNING 1

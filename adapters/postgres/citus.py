@@ -44,7 +44,6 @@ PLAN: Final = (
     Placement("tasks", "user_id"),
     Placement("task_counts", "user_id", "tasks"),
     Placement("idempotency_keys", "user_id", "tasks"),
-    Placement("change_cursors", "user_id", "tasks"),
     Placement("changes", "user_id", "tasks"),
     Placement("rate_limit_entries", "key"),
     Placement("alembic_version", None),

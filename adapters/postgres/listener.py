@@ -22,7 +22,7 @@ from application.changes import ChangeSignals
 
 POLL_SECONDS: Final = 0.25  # the contract gives a change one second to reach its streams
 _HEADS: Final = (
-    "SELECT user_id, seq FROM change_cursors WHERE user_id = ANY($1::varchar[])"  # by its key
+    "SELECT user_id, change_seq FROM task_counts WHERE user_id = ANY($1::varchar[])"  # its key
 )
 logger = logging.getLogger("taskapi.changes")
 

@@ -90,19 +90,11 @@ task_counts = sa.Table(
     metadata,
     sa.Column("user_id", sa.String(128), nullable=False),
     sa.Column("tasks", sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint("user_id", name="pk_task_counts"),
-)
-
-# Each user's change counter (migration 0008): `seq` numbers the user's newest change, taken
-# under this row's lock so that numbers follow commit order; `purged_seq` is the newest
-# change the retention purge removed (a token before it is expired).
-change_cursors = sa.Table(
-    "change_cursors",
-    metadata,
-    sa.Column("user_id", sa.String(128), nullable=False),
-    sa.Column("seq", sa.BigInteger(), nullable=False),
+    # Migration 0008: the number of the user's newest change, taken under this row's lock so
+    # that numbers follow commit order; the newest number the retention purge removed.
+    sa.Column("change_seq", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Column("purged_seq", sa.BigInteger(), nullable=False, server_default="0"),
-    sa.PrimaryKeyConstraint("user_id", name="pk_change_cursors"),
+    sa.PrimaryKeyConstraint("user_id", name="pk_task_counts"),
 )
 
 # The change log, written by the trigger on tasks (migration 0008).
