@@ -83,7 +83,7 @@ rate_limit_entries = sa.Table(
     sa.PrimaryKeyConstraint("key", name="pk_rate_limit_entries"),
 )
 
-# How many tasks each user has, kept by triggers on tasks (migration 0005) whatever writes
+# How many tasks each user has, kept by triggers on tasks (migrations 0005, 0008) whatever writes
 # them, so a create checks the cap by reading one row instead of counting the user's tasks.
 task_counts = sa.Table(
     "task_counts",
