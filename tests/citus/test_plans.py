@@ -66,8 +66,10 @@ async def test_a_listing_runs_on_one_shard(
 
     plan = await _plan(entry, _list_statement(query), **values)
 
+    # One shard is the point here. Which scan that shard uses is the planner's call on a
+    # nearly empty shard (an index, or a seq scan and a sort, by its statistics of the
+    # moment); the index plans are checked on plain PostgreSQL (tests/integration).
     assert _one_shard(plan), plan
-    assert "Index" in plan, plan
 
 
 async def test_reads_and_changes_of_a_user_run_on_one_shard(
