@@ -32,12 +32,11 @@ from domain.errors import TaskLimitReached, TaskNotFound, ValidationFailed, Vers
 from domain.ids import new_task_id
 from domain.listing import Position, TagCount, TaskFilter, TaskQuery
 from domain.ports import Clock
-from domain.recurrence import normalize_tags
+from domain.recurrence import normalize_tag_filter
 from domain.task import Task, TaskChanges, TaskStats, check_owner, to_utc
 
 MAX_PAGE_SIZE: Final = 500
 MAX_SEARCH_LENGTH: Final = 200
-MAX_FILTER_TAGS: Final = 5
 
 
 class CreateTask:
@@ -160,11 +159,7 @@ def _checked_filter(task_filter: TaskFilter) -> TaskFilter:
             raise ValidationFailed("q", f"must be 1 to {MAX_SEARCH_LENGTH} characters")
         if "\x00" in search:
             raise ValidationFailed("q", "must not contain the NUL character")
-    tags = task_filter.tags
-    if tags is not None:
-        if not 1 <= len(tags) <= MAX_FILTER_TAGS:
-            raise ValidationFailed("tags", f"must be 1 to {MAX_FILTER_TAGS} comma-separated tags")
-        tags = normalize_tags(tags)
+    tags = None if task_filter.tags is None else normalize_tag_filter(task_filter.tags)
     before, after = task_filter.due_before, task_filter.due_after
     return replace(
         task_filter,

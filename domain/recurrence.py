@@ -53,7 +53,7 @@ import calendar
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -113,10 +113,10 @@ def normalize_tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(distinct))
 
 
-def normalize_tag_filter(text: str) -> tuple[str, ...]:
-    """The list's `tags=` query: 1 to 5 comma-separated tags, each normalized as a task's."""
-    items = text.split(",")
-    if len(items) > MAX_TAG_FILTER:
+def normalize_tag_filter(items: Sequence[str]) -> tuple[str, ...]:
+    """The list's tag filter, as given (the query's comma-separated items): 1 to 5 tags, each
+    normalized as a task's."""
+    if not 1 <= len(items) <= MAX_TAG_FILTER:
         raise ValidationFailed("tags", f"filter must name 1 to {MAX_TAG_FILTER} tags")
     return tuple(sorted({_normalize_tag(item) for item in items}))
 

@@ -769,9 +769,9 @@ def test_bad_tags_are_refused_naming_tags(tags: object, words: str) -> None:
 
 
 def test_a_tag_filter_is_normalized_like_tags() -> None:
-    assert normalize_tag_filter("Work") == ("work",)
-    assert normalize_tag_filter(" Work ,home,WORK") == ("home", "work")
-    assert normalize_tag_filter("a,b,c,d,e") == ("a", "b", "c", "d", "e")
+    assert normalize_tag_filter(["Work"]) == ("work",)
+    assert normalize_tag_filter([" Work ", "home", "WORK"]) == ("home", "work")
+    assert normalize_tag_filter(["a", "b", "c", "d", "e"]) == ("a", "b", "c", "d", "e")
 
 
 @pytest.mark.parametrize(
@@ -788,7 +788,7 @@ def test_a_tag_filter_is_normalized_like_tags() -> None:
 )
 def test_bad_tag_filters_are_refused_naming_tags(text: str, words: str) -> None:
     with pytest.raises(ValidationFailed) as caught:
-        normalize_tag_filter(text)
+        normalize_tag_filter(text.split(","))
 
     assert caught.value.field == "tags"
     assert words in caught.value.reason
