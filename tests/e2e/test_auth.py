@@ -206,3 +206,17 @@ def _hs256_with_raw_key(key: bytes) -> str:
     body = b64(json.dumps(claims).encode())
     signature = hmac.new(key, f"{header}.{body}".encode(), hashlib.sha256).digest()
     return f"{header}.{body}.{b64(signature)}"
+
+
+@pytest.mark.parametrize("route", ["tags", "changes", "events", "tasks/stats"])
+async def test_every_users_route_needs_that_users_token(
+    hs256: AsyncTestClient[Any], route: str
+) -> None:
+    missing = await hs256.get(f"/api/alice/{route}")
+    stranger = await hs256.get(f"/api/alice/{route}", headers=bearer(good(sub="bob")))
+
+    assert missing.status_code == 401, missing.text
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert missing.json()["error"]["code"] == "UNAUTHORIZED"
+    assert stranger.status_code == 403, stranger.text
+    assert stranger.json()["error"]["code"] == "FORBIDDEN"
